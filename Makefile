@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make: `make run`, `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app run
+export APP_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-pg test-e2e setup db i18n worker web clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+db: setup
+	mkdir -p $(APP_VAR_DIR)
+	$(FLASK) db upgrade
+	$(FLASK) sync-roles
+	$(FLASK) seed
+	$(FLASK) demo
+
+# The web console on http://127.0.0.1:5000 and a Celery worker on the embedded broker, together.
+run: db
+	@echo "控制台：http://127.0.0.1:5000  （Ctrl+C 停止网页与后台任务）"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A app.celery_worker worker --loglevel=INFO --concurrency=1 --pool=solo & \
+	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+# The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists.
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+i18n: setup
+	$(PY) translations/i18n.py all
+
+clean:
+	rm -rf $(VENV) var

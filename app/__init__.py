@@ -1,0 +1,59 @@
+"""建筑技能工人培训管理系统: create_app() wires config, extensions, security, views and CLI."""
+import logging
+import os
+
+from flask import Flask
+
+from app.extensions import appbuilder, csrf, db, migrate
+
+
+def create_app(config_name=None, **overrides):
+    """Build the Flask app; nothing is registered at import time."""
+    from config import configs
+
+    app = Flask(__name__)
+    app.config.from_object(configs[config_name or os.environ.get("APP_CONFIG", "default")])
+    app.config.update(overrides)
+    from app.security.passwords import check_password_policy
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password_policy
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    os.makedirs(app.config["EXPORT_FOLDER"], exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+
+    from app import models  # noqa: F401  (register every table)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        _install_sqlite_pragmas(app)
+        appbuilder.init_app(app, db.session)
+        from app.views import register_views
+
+        register_views(appbuilder)
+        appbuilder.post_init()
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    from app.tasks import init_celery
+
+    init_celery(app)
+    from app import cli, web
+
+    cli.register(app)
+    web.register(app)
+    return app
+
+
+def _install_sqlite_pragmas(app):
+    """SQLite: enforce foreign keys and wait for locks instead of failing (web + worker share a file)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()

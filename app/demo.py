@@ -1,0 +1,268 @@
+"""Demo data for a newcomer's first look: organisations and accounts of every role, records in every state.
+
+Built through the services (accounts, review moves, code allocation) so the records are what the
+product itself would have written. Idempotent: does nothing when the demo admin already exists.
+"""
+import datetime
+import random
+
+from app.extensions import db
+from app.models import (
+    Department, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, ScoreReport, Staff, TrainingPlan,
+    Worker,
+)
+from app.security.models import AppUser
+from app.services import accounts, review
+from app.services.institutions import allocate_institution_code
+from app.validators import id_check_char, id_number_birth_date, id_number_gender, uscc_check_char
+
+# 角色 | 账号 | 密码 — the README lists exactly these.
+DEMO_ACCOUNTS = [
+    ("系统管理员", "admin", "Admin@2026"),
+    ("主管部门（省：浙江省住房和城乡建设厅）", "zj_admin", "Zhejiang2026"),
+    ("主管部门（市：杭州市城乡建设委员会）", "hz_admin", "Hangzhou2026"),
+    ("主管部门（区县：西湖区住房和城乡建设局）", "xh_admin", "Xihu2026"),
+    ("主管部门（市：宁波市住房和城乡建设局）", "nb_admin", "Ningbo2026"),
+    ("培训机构（杭州建工职业技能培训学校）", "hz_school", "School2026"),
+    ("培训机构（宁波建筑技能培训中心）", "nb_center", "Center2026"),
+    ("培训机构（已注销：杭州恒信建筑培训学校）", "hx_school", "Hengxin2026"),
+    ("企业（杭州西湖建设集团有限公司）", "xh_build", "Build2026"),
+    ("企业（宁波海曙建工有限公司）", "nb_build", "Build2026"),
+]
+PASSWORDS = {username: password for _role, username, password in DEMO_ACCOUNTS}
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "建国", "志强", "海燕",
+         "晓东", "春华"]
+
+
+def make_id_number(rng, area="330106"):
+    """A valid 18-digit ID number for a worker aged 20–55."""
+    birth = datetime.date(rng.randint(1971, 2005), rng.randint(1, 12), rng.randint(1, 28))
+    first17 = "%s%s%03d" % (area, birth.strftime("%Y%m%d"), rng.randint(1, 999))
+    return first17 + id_check_char(first17)
+
+
+def make_uscc(seed):
+    """A valid 统一社会信用代码 (GB 32100) derived from a number."""
+    first17 = "913301%010dX" % seed
+    first17 = first17[:17].replace("I", "1").replace("O", "0")
+    return first17 + uscc_check_char(first17)
+
+
+def _user(username, account_type, name, **org):
+    return accounts.create_user(username, PASSWORDS[username], account_type, name=name, **org)
+
+
+def load_demo():
+    if db.session.query(AppUser.id).filter_by(username="admin").first():
+        return "demo data already present"
+    rng = random.Random(20261128)
+    today = datetime.date.today()
+    now = datetime.datetime.now().replace(microsecond=0)
+
+    admin = _user("admin", "admin", "平台管理员")
+    depts = {}
+    for key, name, region in (("zj", "浙江省住房和城乡建设厅", "330000"), ("hz", "杭州市城乡建设委员会", "330100"),
+                              ("xh", "西湖区住房和城乡建设局", "330106"), ("nb", "宁波市住房和城乡建设局", "330200")):
+        depts[key] = Department(name=name, region_code=region, contact="业务科", phone="0571-8700%04d" % len(depts),
+                                enabled=True)
+        db.session.add(depts[key])
+    db.session.flush()
+    users = {"admin": admin}
+    for key, name in (("zj", "省厅审核员"), ("hz", "杭州市审核员"), ("xh", "西湖区审核员"), ("nb", "宁波市审核员")):
+        users[key] = _user(key + "_admin", "department", name, department_id=depts[key].id)
+
+    # Enterprises: qualification in every state, reviewed by the nearest department.
+    enterprises = {}
+    for index, (key, name, region, state) in enumerate((
+        ("xh", "杭州西湖建设集团有限公司", "330106", "approved"),
+        ("nb", "宁波海曙建工有限公司", "330203", "approved"),
+        ("yh", "杭州余杭建筑劳务有限公司", "330110", "submitted"),
+        ("gs", "杭州拱墅装饰工程有限公司", "330105", "accepted"),
+        ("xr", "西湖区欣荣建筑安装有限公司", "330106", "rejected"),
+        ("wz", "温州鹿城市政工程有限公司", "330302", "submitted"),
+    ), start=1):
+        enterprise = Enterprise(
+            name=name, uscc=make_uscc(index * 7919), region_code=region, address="%s某路%d号" % (name[:2], index * 10),
+            legal_representative=rng.choice(SURNAMES) + rng.choice(GIVEN), contact_person=rng.choice(SURNAMES) + "经理",
+            contact_mobile="1380571%04d" % index, qualification_category="general", qualification_grade="二级",
+            qualification_cert_no="D2330%05d" % index, review_state="draft",
+        )
+        db.session.add(enterprise)
+        db.session.flush()
+        enterprises[key] = enterprise
+    ent_users = {"xh": _user("xh_build", "enterprise", "西湖建设集团", enterprise_id=enterprises["xh"].id),
+                 "nb": _user("nb_build", "enterprise", "海曙建工", enterprise_id=enterprises["nb"].id)}
+    for key in ("yh", "gs", "xr", "wz"):
+        ent_users[key] = accounts.create_user("ent_" + key, "Build2026", "enterprise", name=enterprises[key].name,
+                                              enterprise_id=enterprises[key].id)
+    reviewers = {"xh": users["xh"], "nb": users["nb"], "yh": users["hz"], "gs": users["hz"], "xr": users["xh"],
+                 "wz": users["zj"]}
+    db.session.commit()
+    for key, enterprise in enterprises.items():
+        review.move(enterprise, "submit", user=ent_users[key])
+        target = {"xh": "approved", "nb": "approved", "gs": "accepted", "xr": "rejected"}.get(key)
+        if target in ("accepted",):
+            review.move(enterprise, "accept", user=reviewers[key])
+        elif target == "approved":
+            review.move(enterprise, "approve", user=reviewers[key])
+        elif target == "rejected":
+            review.move(enterprise, "reject", user=reviewers[key], opinion="营业执照与企业名称不一致，请重新上传")
+
+    # Institutions set up by the 杭州 and 宁波 departments; one of them 注销.
+    institutions = {}
+    for key, name, region, dept, itype in (
+        ("hz", "杭州建工职业技能培训学校", "330106", "hz", "social_exam"),
+        ("nb", "宁波建筑技能培训中心", "330203", "nb", "social_exam"),
+        ("hx", "杭州恒信建筑培训学校", "330105", "hz", "social"),
+    ):
+        institution = Institution(
+            code=allocate_institution_code(region), name=name, uscc=make_uscc(100000 + len(institutions) * 31),
+            institution_type=itype, region_code=region, address=name[:2] + "市培训路8号",
+            legal_representative=rng.choice(SURNAMES) + rng.choice(GIVEN), contact_person="教务处",
+            contact_phone="0571-8811%04d" % len(institutions), department_id=depts[dept].id, status="active",
+        )
+        db.session.add(institution)
+        db.session.flush()
+        institutions[key] = institution
+    inst_users = {"hz": _user("hz_school", "institution", "杭州建工培训学校", institution_id=institutions["hz"].id),
+                  "nb": _user("nb_center", "institution", "宁波建筑技能培训中心", institution_id=institutions["nb"].id),
+                  "hx": _user("hx_school", "institution", "恒信培训学校", institution_id=institutions["hx"].id)}
+    hx = institutions["hx"]
+    hx.status, hx.cancel_reason, hx.cancelled_at, hx.cancelled_by_id = (
+        "cancelled", "考核过程中存在违规代考行为", now - datetime.timedelta(days=30), users["hz"].id)
+    for institution in (institutions["hz"], institutions["nb"]):
+        _add_staff(institution, rng)
+    db.session.commit()
+
+    # Training plans in every state of the review engine.
+    plans = {}
+    specs = [
+        ("draft", "2026年第4期钢筋工（五级）培训", "020", 10, 40),
+        ("submitted", "2026年第3期砌筑工（五级）培训", "010", 5, 35),
+        ("accepted", "2026年第2期架子工（四级）培训", "080", 0, 30),
+        ("rejected", "2026年第1期模板工（五级）培训", "030", -10, 20),
+        ("enrolling", "2026年第5期钢筋工（四级）培训", "020", -5, 20),
+        ("finished", "2026年第6期砌筑工（五级）培训", "010", -60, -30),
+    ]
+    for state, name, trade, start_offset, end_offset in specs:
+        enroll_start = today + datetime.timedelta(days=start_offset)
+        enroll_end = today + datetime.timedelta(days=max(end_offset, start_offset + 1) if state != "enrolling" else 10)
+        plan = TrainingPlan(
+            institution_id=institutions["hz"].id, name=name, trade_code=trade, skill_level="5" if "五级" in name else "4",
+            training_type="initial", capacity=50, fee=1200, hours=64, enroll_start=enroll_start, enroll_end=enroll_end,
+            train_start=enroll_end + datetime.timedelta(days=1), train_end=enroll_end + datetime.timedelta(days=20),
+            location="杭州市西湖区文三路100号实训基地", contact_person="张老师", contact_phone="0571-88110001",
+            review_state="draft",
+        )
+        db.session.add(plan)
+        db.session.flush()
+        plans[state] = plan
+    db.session.commit()
+    owner, reviewer = inst_users["hz"], users["hz"]
+    for state, plan in plans.items():
+        if state == "draft":
+            continue
+        review.move(plan, "submit", user=owner)
+        if state in ("accepted", "rejected", "enrolling", "finished"):
+            review.move(plan, "accept", user=reviewer)
+        if state == "rejected":
+            review.move(plan, "reject", user=reviewer, opinion="培训学时不足，请按大纲调整为不少于64学时")
+        if state in ("enrolling", "finished"):
+            review.move(plan, "approve", user=reviewer, opinion="同意")
+
+    # Workers and enrollments in the finished plan (including the 宁波 enterprise's workers).
+    workers = []
+    for key, count, area in (("xh", 12, "330106"), ("nb", 6, "330203")):
+        for _ in range(count):
+            id_number = make_id_number(rng, area)
+            worker = Worker(id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                            gender=id_number_gender(id_number), birth_date=id_number_birth_date(id_number),
+                            mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
+                            education=rng.choice(["junior", "senior", "college"]), enterprise_id=enterprises[key].id)
+            db.session.add(worker)
+            workers.append((key, worker))
+    db.session.flush()
+    finished, enrolling = plans["finished"], plans["enrolling"]
+    enrollments = []
+    for index, (key, worker) in enumerate(workers):
+        plan = finished if index % 3 else enrolling
+        enrollment = _enroll(plan, worker, enterprises[key], institutions["hz"], ent_users[key], now)
+        if plan is finished:
+            enrollment.paid_amount, enrollment.paid_at, enrollment.receipt_no = 1200, now - datetime.timedelta(days=40), "SJ%06d" % index
+            enrollment.in_class = True
+            enrollment.attended_hours = 64 if index % 7 else 40
+            enrollment.attendance_result = "合格" if index % 7 else "不合格"
+            enrollment.attendance_confirmed_at = now - datetime.timedelta(days=25)
+            enrollments.append(enrollment)
+    finished.class_opened_at = now - datetime.timedelta(days=35)
+    finished.attendance_confirmed_at = now - datetime.timedelta(days=25)
+    db.session.commit()
+
+    # An exam plan under review for the finished plan, with its examinees and a score report draft.
+    exam = ExamPlan(
+        institution_id=institutions["hz"].id, plan_id=finished.id, name="2026年第6期砌筑工（五级）考核",
+        year=today.year, serial=1, theory_start=now + datetime.timedelta(days=7, hours=1),
+        theory_end=now + datetime.timedelta(days=7, hours=3), practical_start=now + datetime.timedelta(days=8),
+        practical_end=now + datetime.timedelta(days=8, hours=4), site_address="杭州市西湖区文三路100号考点",
+        rooms=2, seats_per_room=30, pass_line=60, review_state="draft",
+    )
+    db.session.add(exam)
+    db.session.flush()
+    exam.examiners = [s for s in institutions["hz"].staff if s.category == "examiner"][:3]
+    for enrollment in enrollments:
+        if enrollment.attendance_result == "合格":
+            db.session.add(ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id))
+            enrollment.exam_plan_id, enrollment.exam_plan_name, enrollment.exam_status = exam.id, exam.name, "未审核"
+    db.session.add(ScoreReport(exam_plan_id=exam.id, institution_id=institutions["hz"].id, review_state="draft"))
+    db.session.commit()
+    review.move(exam, "submit", user=owner)
+
+    # 宁波: one approved plan and one waiting for 受理.
+    for state, name in (("approved", "2026年第1期电工（五级）培训"), ("submitted", "2026年第2期焊工（五级）培训")):
+        plan = TrainingPlan(
+            institution_id=institutions["nb"].id, name=name, trade_code="120" if "电工" in name else "130",
+            skill_level="5", training_type="initial", capacity=40, fee=1000, hours=56,
+            enroll_start=today - datetime.timedelta(days=3), enroll_end=today + datetime.timedelta(days=20),
+            train_start=today + datetime.timedelta(days=21), train_end=today + datetime.timedelta(days=40),
+            location="宁波市海曙区实训中心", contact_person="李老师", contact_phone="0574-87001234", review_state="draft",
+        )
+        db.session.add(plan)
+        db.session.commit()
+        review.move(plan, "submit", user=inst_users["nb"])
+        if state == "approved":
+            review.move(plan, "accept", user=users["nb"])
+            review.move(plan, "approve", user=users["nb"])
+    return "demo data loaded: %d accounts" % db.session.query(AppUser).count()
+
+
+def _enroll(plan, worker, enterprise, institution, user, now):
+    enrollment = Enrollment(
+        plan_id=plan.id, worker_id=worker.id, enterprise_id=enterprise.id, institution_id=institution.id,
+        inst_region_code=institution.region_code, ent_region_code=enterprise.region_code,
+        worker_name=worker.name, id_number=worker.id_number, mobile=worker.mobile,
+        enterprise_name=enterprise.name, institution_name=institution.name, plan_name=plan.name,
+        enrolled_at=now - datetime.timedelta(days=50), enrolled_by_id=user.id,
+    )
+    db.session.add(enrollment)
+    return enrollment
+
+
+def _add_staff(institution, rng):
+    """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装)."""
+    def person(category, **extra):
+        first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),
+                                          rng.randint(0, 2), rng.randint(1, 999))
+        db.session.add(Staff(institution_id=institution.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                             id_number=first17 + id_check_char(first17), mobile="1390000%04d" % rng.randint(0, 9999),
+                             category=category, title="高级工程师", certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8),
+                             **extra))
+    for _ in range(2):
+        person("safety")
+    for trade in ("010", "020", "080", "030", "120", "130"):
+        person("theory", trade_code=trade)
+    for specialty in ("土建", "安装"):
+        for _ in range(8):
+            person("examiner", specialty=specialty)
+    db.session.flush()

@@ -1,0 +1,51 @@
+"""Shared column mixins and helpers for the domain models."""
+import datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import Column, DateTime, Integer, String, Text
+
+
+def now():
+    """Current local time (the console runs in Asia/Shanghai; stored naive)."""
+    return datetime.datetime.now().replace(microsecond=0)
+
+
+class TimestampMixin:
+    """created_at / updated_at maintained by SQLAlchemy."""
+
+    created_at = Column(DateTime, default=now, nullable=False)
+    updated_at = Column(DateTime, default=now, onupdate=now, nullable=False)
+
+
+class ReviewableMixin:
+    """State columns driven by app.workflow; review_version guards stale forms and races."""
+
+    review_state = Column(String(16), nullable=False, default="draft", index=True)
+    review_version = Column(Integer, nullable=False, default=0)
+    review_opinion = Column(Text)
+    submitted_at = Column(DateTime)
+    accepted_at = Column(DateTime)
+    reviewed_at = Column(DateTime)
+
+    @property
+    def review_state_label(self):
+        from app.workflow import state_label
+
+        return state_label(self.review_state)
+
+
+class DictLabel:
+    """Read-only attribute showing the 数据字典 label of a code column (e.g. 工种 020 → 钢筋工)."""
+
+    def __init__(self, dict_type, column):
+        self.dict_type, self.column = dict_type, column
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        from app.services.dictionaries import label
+
+        return label(self.dict_type, getattr(obj, self.column))
+
+
+__all__ = ["DictLabel", "Model", "TimestampMixin", "ReviewableMixin", "now"]

@@ -1,0 +1,84 @@
+"""Certificates, their number sequences, generation jobs and the push outbox."""
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from .base import DictLabel, Model, TimestampMixin
+
+CERT_STATUS = {"generated": "证书已生成未推送", "pushed": "证书已推送"}
+
+
+class Certificate(TimestampMixin, Model):
+    """证书: one per enrollment and exam plan; the number is unique and gap-free per sequence."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("enrollment_id", "exam_plan_id", name="uq_certificate_enrollment_exam"),)
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), nullable=False, unique=True)
+    worker_id = Column(Integer, ForeignKey("worker.id"), nullable=False, index=True)
+    enrollment_id = Column(Integer, ForeignKey("enrollment.id"), nullable=False, index=True)
+    exam_plan_id = Column(Integer, ForeignKey("exam_plan.id"), nullable=False, index=True)
+    institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
+    trade_code = Column(String(10), nullable=False)
+    skill_level = Column(String(50), nullable=False)
+    issue_date = Column(Date, nullable=False)
+    valid_until = Column(Date)
+    status = Column(String(16), nullable=False, default="generated")
+    pulled_at = Column(DateTime)
+    push_attempts = Column(Integer, nullable=False, default=0)
+    last_push_error = Column(Text)
+    pushed_at = Column(DateTime)
+    revoked = Column(Boolean, nullable=False, default=False)
+    revoke_reason = Column(Text)
+    revoked_at = Column(DateTime)
+    worker = relationship("Worker")
+    enrollment = relationship("Enrollment")
+    exam_plan = relationship("ExamPlan")
+    institution = relationship("Institution")
+    trade_label = DictLabel("trade", "trade_code")
+    skill_level_label = DictLabel("skill_level", "skill_level")
+
+    @property
+    def status_label(self):
+        return CERT_STATUS.get(self.status, self.status)
+
+
+class CertificateSequence(Model):
+    """Last serial per (year, 机构代码, 工种): allocation locks this row, so numbers have no gaps."""
+
+    __tablename__ = "certificate_sequence"
+    year = Column(Integer, primary_key=True)
+    institution_code = Column(String(16), primary_key=True)
+    trade_code = Column(String(10), primary_key=True)
+    last_serial = Column(Integer, nullable=False, default=0)
+
+
+class CertificateJob(TimestampMixin, Model):
+    """A background 生成证书 run for one exam plan, with its progress."""
+
+    __tablename__ = "certificate_job"
+    id = Column(Integer, primary_key=True)
+    exam_plan_id = Column(Integer, ForeignKey("exam_plan.id"), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="pending")  # pending/running/finished/failed
+    total = Column(Integer, nullable=False, default=0)
+    done = Column(Integer, nullable=False, default=0)
+    task_id = Column(String(64))
+    error = Column(Text)
+    requested_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    finished_at = Column(DateTime)
+    exam_plan = relationship("ExamPlan")
+
+
+class PushOutbox(TimestampMixin, Model):
+    """Outbox row per certificate to push to the national system; retried with back-off."""
+
+    __tablename__ = "push_outbox"
+    id = Column(Integer, primary_key=True)
+    certificate_id = Column(Integer, ForeignKey("certificate.id"), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default="pending")  # pending/sent/failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime)
+    last_error = Column(Text)
+    sent_at = Column(DateTime)
+    certificate = relationship("Certificate")

@@ -1,0 +1,21 @@
+"""Password policy: at least 8 characters with both letters and digits."""
+import re
+
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+POLICY_TEXT = "密码至少8位，且须同时包含字母和数字"
+
+
+def password_problem(password):
+    """The Chinese reason a password is refused, or None when it meets the policy."""
+    password = password or ""
+    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return POLICY_TEXT
+    return None
+
+
+def check_password_policy(password):
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR hook: raise with the Chinese message."""
+    problem = password_problem(password)
+    if problem:
+        raise PasswordComplexityValidationError(problem)

@@ -1,0 +1,123 @@
+"""Roles as data (SPEC §1): each role's permissions per view, synced into FAB's tables at start-up.
+
+Permission and view names are stable English identifiers; the Chinese lives in labels/catalogues.
+"""
+READ = ("can_list", "can_show")
+WRITE = ("can_add", "can_edit")
+CRUD = READ + WRITE + ("can_delete",)
+REVIEW = READ + ("can_review", "can_records")
+OWN_DOC = READ + WRITE + ("can_delete", "can_workflow", "can_records")
+
+ACCOUNT_ROLE = {
+    "admin": "SystemAdmin",
+    "department": "Department",
+    "institution": "Institution",
+    "enterprise": "Enterprise",
+}
+
+ROLE_LABELS = {
+    "SystemAdmin": "系统管理员",
+    "Department": "主管部门",
+    "Institution": "培训机构",
+    "Enterprise": "企业",
+}
+
+ROLE_PERMISSIONS = {
+    "SystemAdmin": {
+        "Region": CRUD,
+        "Department": CRUD,
+        "Account": READ + ("can_add", "can_toggle"),
+        "DictType": CRUD,
+        "DictItem": CRUD,
+        "SystemSetting": READ + ("can_edit",),
+        "AuditLog": READ,
+        "UserDBModelView": READ,
+        "RoleModelView": READ,
+        "Enterprise": READ + ("can_download",),
+        "Institution": READ + ("can_download",),
+        "Staff": READ,
+        "TrainingPlanReview": READ + ("can_records",),
+        "ExamPlanReview": READ + ("can_records",),
+        "ScoreReportReview": READ + ("can_records",),
+        "EnterpriseReview": READ + ("can_records",),
+        "Enrollment": READ,
+        "Worker": READ,
+        "Certificate": READ,
+        "ChangePassword": ("can_this_form_get", "can_this_form_post"),
+        "UploadedFile": ("can_download",),
+    },
+    "Department": {
+        "Enterprise": READ + ("can_download",),
+        "EnterpriseReview": REVIEW,
+        "Institution": READ + ("can_download",),
+        "Staff": READ,
+        "TrainingPlanReview": REVIEW,
+        "ExamPlanReview": REVIEW,
+        "ScoreReportReview": REVIEW,
+        "Enrollment": READ,
+        "Certificate": READ,
+        "ChangePassword": ("can_this_form_get", "can_this_form_post"),
+        "UploadedFile": ("can_download",),
+    },
+    "Institution": {
+        "Institution": READ + ("can_download",),
+        "Staff": READ,
+        "TrainingPlan": OWN_DOC,
+        "ExamPlan": OWN_DOC,
+        "ScoreReport": READ + ("can_workflow", "can_records"),
+        "Enrollment": READ,
+        "Certificate": READ,
+        "ChangePassword": ("can_this_form_get", "can_this_form_post"),
+        "UploadedFile": ("can_download",),
+    },
+    "Enterprise": {
+        "MyEnterprise": READ + ("can_workflow", "can_records", "can_download"),
+        "Worker": READ,
+        "Enrollment": READ,
+        "Certificate": READ,
+        "ChangePassword": ("can_this_form_get", "can_this_form_post"),
+        "UploadedFile": ("can_download",),
+    },
+}
+
+
+def role_for_account_type(account_type):
+    return ACCOUNT_ROLE[account_type]
+
+
+def sync_roles(appbuilder):
+    """Create the roles and set exactly the permissions declared above, plus their menus."""
+    sm = appbuilder.sm
+    menu_views = _menu_view_names(appbuilder.menu.get_list())
+    for role_name, grants in ROLE_PERMISSIONS.items():
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        wanted = set()
+        for view_name, permissions in grants.items():
+            for permission in permissions:
+                pv = sm.find_permission_view_menu(permission, view_name)
+                if pv is None:
+                    pv = sm.add_permission_view_menu(permission, view_name)
+                wanted.add(pv)
+        for category, children in menu_views.items():
+            visible = [name for name, view_name in children if view_name in grants]
+            for name in visible:
+                wanted.add(sm.find_permission_view_menu("menu_access", name)
+                           or sm.add_permission_view_menu("menu_access", name))
+            if visible and category:
+                wanted.add(sm.find_permission_view_menu("menu_access", category)
+                           or sm.add_permission_view_menu("menu_access", category))
+        role.permissions = sorted(wanted, key=lambda pv: pv.id)
+    appbuilder.session.commit()
+
+
+def _menu_view_names(items):
+    """{category name: [(menu item name, permission view name)]} from the registered menu."""
+    result = {}
+    for item in items:
+        children = item.childs or [item]
+        category = item.name if item.childs else None
+        for child in children:
+            view = child.baseview
+            if view is not None:
+                result.setdefault(category, []).append((child.name, view.class_permission_name))
+    return result

@@ -1,0 +1,66 @@
+"""Every menu in one place, laid out as the seed describes; labels are Chinese, names stable English."""
+from flask_babel import lazy_gettext as _l
+
+
+def register_views(appbuilder):
+    """Register views and menus; which role sees which is decided in app.security.roles."""
+    from app.views.account import ChangePasswordView
+    from app.views.documents import (
+        CertificateView, EnrollmentView, ExamPlanReviewAll, ExamPlanReviewPending, ExamPlanReviewReviewed,
+        ExamPlanView, ScoreReportReviewAll, ScoreReportReviewPending, ScoreReportReviewReviewed, ScoreReportView,
+        TrainingPlanReviewAll, TrainingPlanReviewPending, TrainingPlanReviewReviewed, TrainingPlanView, WorkerView,
+    )
+    from app.views.files import FileView
+    from app.views.org import (
+        EnterpriseReviewAll, EnterpriseReviewPending, EnterpriseReviewReviewed, EnterpriseView, InstitutionView,
+        MyEnterpriseView, StaffView,
+    )
+    from app.views.public import PublicView
+    from app.views.system import (
+        AccountView, AuditLogView, DepartmentView, DictItemView, DictTypeView, RegionView, SystemSettingView,
+    )
+
+    def menu(view, name, label, category, category_label, icon="fa-angle-right", category_icon="fa-folder"):
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category,
+                            category_label=category_label, category_icon=category_icon)
+
+    # 主管部门
+    menu(EnterpriseReviewPending, "EnterpriseReviewPending", _l("未审核"), "EnterpriseReviewMenu", _l("企业资质审核"),
+         category_icon="fa-building")
+    menu(EnterpriseReviewReviewed, "EnterpriseReviewReviewed", _l("已审核"), "EnterpriseReviewMenu", _l("企业资质审核"))
+    menu(EnterpriseReviewAll, "EnterpriseReviewAll", _l("全部"), "EnterpriseReviewMenu", _l("企业资质审核"))
+    menu(EnterpriseView, "EnterpriseList", _l("企业列表"), "EnterpriseReviewMenu", _l("企业资质审核"))
+    menu(MyEnterpriseView, "MyEnterprise", _l("企业信息"), "EnterpriseMenu", _l("企业信息"), category_icon="fa-building")
+    menu(WorkerView, "WorkerList", _l("学员管理"), "EnterpriseMenu", _l("企业信息"))
+    menu(InstitutionView, "InstitutionList", _l("培训机构管理"), "InstitutionMenu", _l("培训机构"),
+         category_icon="fa-university")
+    menu(StaffView, "StaffList", _l("师资及考评员"), "InstitutionMenu", _l("培训机构"))
+    menu(TrainingPlanReviewPending, "TrainingPlanPending", _l("未审核"), "TrainingPlanMenu", _l("培训计划"),
+         category_icon="fa-calendar")
+    menu(TrainingPlanReviewReviewed, "TrainingPlanReviewed", _l("已审核"), "TrainingPlanMenu", _l("培训计划"))
+    menu(TrainingPlanReviewAll, "TrainingPlanAll", _l("全部"), "TrainingPlanMenu", _l("培训计划"))
+    menu(TrainingPlanView, "TrainingPlanManage", _l("培训计划管理"), "TrainingPlanMenu", _l("培训计划"))
+    menu(ExamPlanReviewPending, "ExamPlanPending", _l("未审核"), "ExamPlanMenu", _l("考核计划"),
+         category_icon="fa-pencil-square-o")
+    menu(ExamPlanReviewReviewed, "ExamPlanReviewed", _l("已审核"), "ExamPlanMenu", _l("考核计划"))
+    menu(ExamPlanReviewAll, "ExamPlanAll", _l("全部"), "ExamPlanMenu", _l("考核计划"))
+    menu(ExamPlanView, "ExamPlanManage", _l("考核计划管理"), "ExamPlanMenu", _l("考核计划"))
+    menu(ScoreReportReviewPending, "ScoreReportPending", _l("未审核"), "ScoreMenu", _l("成绩证书"),
+         category_icon="fa-certificate")
+    menu(ScoreReportReviewReviewed, "ScoreReportReviewed", _l("已审核"), "ScoreMenu", _l("成绩证书"))
+    menu(ScoreReportReviewAll, "ScoreReportAll", _l("全部"), "ScoreMenu", _l("成绩证书"))
+    menu(ScoreReportView, "ScoreReportManage", _l("成绩报审"), "ScoreMenu", _l("成绩证书"))
+    menu(CertificateView, "CertificateList", _l("证书"), "ScoreMenu", _l("成绩证书"))
+    menu(EnrollmentView, "EnrollmentQuery", _l("报名人员查询"), "EnrollmentMenu", _l("报名人员"),
+         category_icon="fa-users")
+    # 系统管理员
+    menu(DepartmentView, "DepartmentList", _l("主管部门"), "SystemMenu", _l("系统管理"), category_icon="fa-cogs")
+    menu(AccountView, "AccountList", _l("账号管理"), "SystemMenu", _l("系统管理"))
+    menu(RegionView, "RegionList", _l("行政区划"), "SystemMenu", _l("系统管理"))
+    menu(DictTypeView, "DictTypeList", _l("数据字典"), "SystemMenu", _l("系统管理"))
+    appbuilder.add_view_no_menu(DictItemView)
+    menu(SystemSettingView, "SettingList", _l("系统设置"), "SystemMenu", _l("系统管理"))
+    menu(AuditLogView, "AuditLogList", _l("操作日志"), "SystemMenu", _l("系统管理"))
+    appbuilder.add_view_no_menu(ChangePasswordView)
+    appbuilder.add_view_no_menu(FileView)
+    appbuilder.add_view_no_menu(PublicView)

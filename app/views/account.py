@@ -1,0 +1,39 @@
+"""修改密码 from the top-right corner (seed: 首页右上角“修改”)."""
+from flask import flash, g, redirect, url_for
+from flask_appbuilder import SimpleFormView
+from flask_babel import lazy_gettext as _l
+from flask_appbuilder.forms import DynamicForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
+
+from app.extensions import db
+from app.services import ServiceError, accounts
+
+
+class ChangePasswordForm(DynamicForm):
+    old_password = PasswordField(_l("原密码"), validators=[DataRequired(message=_l("请输入原密码"))])
+    password = PasswordField(_l("新密码"), validators=[DataRequired(message=_l("请输入新密码"))],
+                             description=_l("至少8位，须同时包含字母和数字"))
+    confirm_password = PasswordField(_l("确认新密码"), validators=[DataRequired(message=_l("请再次输入新密码"))])
+
+
+class ChangePasswordView(SimpleFormView):
+    """Change one's own password; the old one must match."""
+
+    route_base = "/changepassword"
+    class_permission_name = "ChangePassword"
+    form = ChangePasswordForm
+    form_title = _l("修改密码")
+
+    def form_post(self, form):
+        user = db.session.get(type(g.user), g.user.id)
+        try:
+            accounts.change_password(user, form.old_password.data, form.password.data, form.confirm_password.data)
+        except ServiceError as refused:
+            db.session.rollback()
+            getattr(form, refused.field or "password").errors = [refused.message]
+            widgets = self._get_edit_widget(form=form)
+            return self.render_template(self.form_template, title=self.form_title, widgets=widgets,
+                                        appbuilder=self.appbuilder)
+        flash("密码已修改", "success")
+        return redirect(url_for("HomeView.index"))

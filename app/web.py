@@ -1,0 +1,38 @@
+"""Request-level glue: template filters, list-argument hygiene and Chinese error pages."""
+import re
+
+from flask import redirect, render_template, request
+
+from app.workflow import state_label
+
+_INT_ARG = re.compile(r"^(psize_|page_)")
+
+
+def register(app):
+    """Install filters, hooks and error handlers on the app."""
+    app.add_template_filter(state_label, "state_label")
+
+    @app.before_request
+    def drop_malformed_list_args():
+        # FAB int()s psize_/page_ arguments unguarded; a bad value would be a 500.
+        bad = [k for k, v in request.args.items() if _INT_ARG.match(k) and not re.fullmatch(r"\d{1,6}", v)]
+        if bad and request.method == "GET":
+            args = {k: v for k, v in request.args.items(multi=True) if k not in bad}
+            return redirect(request.base_url + ("?" + "&".join("%s=%s" % kv for kv in args.items()) if args else ""))
+        return None
+
+    for code, message in ((403, "您没有权限访问该页面"), (404, "页面或记录不存在"), (405, "不支持的请求方式"),
+                          (413, "上传的文件过大"), (500, "系统内部错误，请稍后重试")):
+        app.register_error_handler(code, _error_page(code, message))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("error.html", code=400, message="页面已过期或请求无效，请刷新页面后重试"), 400
+
+
+def _error_page(code, message):
+    def handler(error):
+        return render_template("error.html", code=code, message=message), code
+    return handler

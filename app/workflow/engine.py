@@ -1,0 +1,159 @@
+"""States, the transition table and apply_transition(): lock-free conditional update + one record."""
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+STATES = {
+    "draft": "未上报",
+    "submitted": "未受理",
+    "accepted": "已受理",
+    "approved": "审核通过",
+    "rejected": "审核不通过",
+}
+# The department's tabs: 未审核 holds submitted and accepted; 已审核 approved and rejected.
+STATE_GROUPS = {"draft": None, "submitted": "未审核", "accepted": "未审核", "approved": "已审核", "rejected": "已审核"}
+
+ACTIONS = {
+    "submit": "上报",
+    "withdraw": "撤回",
+    "accept": "受理",
+    "approve": "审核通过",
+    "reject": "审核不通过",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A legal move: which states it leaves, where it goes, and who (owner or reviewer) makes it."""
+
+    action: str
+    sources: tuple
+    target: str
+    actor: str
+    needs_opinion: bool = False
+
+
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition("submit", ("draft", "rejected"), "submitted", "owner"),
+        Transition("withdraw", ("submitted",), "draft", "owner"),
+        Transition("accept", ("submitted",), "accepted", "reviewer"),
+        Transition("approve", ("accepted",), "approved", "reviewer"),
+        Transition("reject", ("accepted",), "rejected", "reviewer", needs_opinion=True),
+    )
+}
+
+
+class WorkflowError(Exception):
+    """A refused move; str() is the Chinese message for the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The actor may not make this move on this document."""
+
+
+class IllegalTransition(WorkflowError):
+    """The move does not leave the document's current state."""
+
+
+class StaleState(WorkflowError):
+    """The document changed since the user loaded it (or a concurrent move won)."""
+
+
+def state_label(state):
+    return STATES.get(state, state)
+
+
+def state_group(state):
+    return STATE_GROUPS.get(state)
+
+
+def action_label(action):
+    return ACTIONS.get(action, action)
+
+
+def allowed_actions(state, actor_role, implicit_accept=False):
+    """Actions the actor role ('owner' or 'reviewer') may take from a state."""
+    return [
+        name for name, t in TRANSITIONS.items()
+        if t.actor == actor_role and state in _sources(t, implicit_accept)
+    ]
+
+
+def _sources(transition, implicit_accept):
+    # Enterprise qualification may be approved or rejected straight from 未受理 (受理 is implicit).
+    if implicit_accept and transition.action in ("approve", "reject"):
+        return transition.sources + ("submitted",)
+    return transition.sources
+
+
+def apply_transition(session, document, action, *, actor_role, actor_id, actor_name, now,
+                     opinion=None, expected_version=None, implicit_accept=False,
+                     object_type=None, record_model=None):
+    """Move one document: check role and state, update only if the state is unchanged, record it.
+
+    The UPDATE ... WHERE review_state = :from AND review_version = :version makes concurrent moves
+    race-free without a lock: exactly one caller changes the row, the others see rowcount 0.
+    The caller owns the transaction (commit/rollback).
+    """
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise IllegalTransition("未知的操作")
+    if transition.actor != actor_role:
+        raise TransitionNotAllowed("您无权对该记录执行“%s”操作" % action_label(action))
+    if expected_version is not None and int(expected_version) != document.review_version:
+        raise StaleState("该记录已被他人处理，请刷新页面后重试")
+    current = document.review_state
+    if current not in _sources(transition, implicit_accept):
+        raise IllegalTransition(
+            "当前状态为“%s”，不能执行“%s”操作" % (state_label(current), action_label(action))
+        )
+
+    opinion = (opinion or "").strip() or None
+    if transition.needs_opinion and not opinion:
+        raise WorkflowError("审核不通过时必须填写审核意见")
+
+    moves = [(transition, current)]
+    if implicit_accept and action in ("approve", "reject") and current == "submitted":
+        moves = [(TRANSITIONS["accept"], "submitted"), (transition, "accepted")]
+
+    model = type(document)
+    values = {"review_state": transition.target, "review_version": document.review_version + 1}
+    if action == "submit":
+        values.update(submitted_at=now, accepted_at=None, reviewed_at=None, review_opinion=None)
+    elif action == "withdraw":
+        values.update(submitted_at=None)
+    elif action == "accept":
+        values.update(accepted_at=now)
+    elif action in ("approve", "reject"):
+        values.update(reviewed_at=now, review_opinion=opinion)
+        if len(moves) == 2:
+            values.update(accepted_at=now)
+    result = session.execute(
+        update(model)
+        .where(model.id == document.id, model.review_state == current,
+               model.review_version == document.review_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleState("该记录已被他人处理，请刷新页面后重试")
+    for key, value in values.items():
+        # Keep the in-memory object in step without marking it dirty.
+        set_committed_value(document, key, value)
+    records = []
+    for move, source in moves:
+        record = record_model(
+            object_type=object_type, object_id=document.id, action=move.action,
+            from_state=source, to_state=move.target, actor_id=actor_id, actor_name=actor_name,
+            at=now, opinion=opinion if move.action in ("approve", "reject") else None,
+        )
+        session.add(record)
+        records.append(record)
+    return records

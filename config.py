@@ -1,0 +1,93 @@
+"""Configuration: embedded defaults (SQLite + Celery's SQLAlchemy broker), overridden by environment."""
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+VAR_DIR = os.environ.get("APP_VAR_DIR", os.path.join(BASE_DIR, "var"))
+
+
+def _env_bool(name, default=False):
+    return os.environ.get(name, str(default)).lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me-in-production")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(VAR_DIR, "app.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Celery: the embedded default needs no server; REDIS_URL / CELERY_BROKER_URL switch to Redis.
+    CELERY_BROKER_URL = os.environ.get(
+        "CELERY_BROKER_URL",
+        os.environ.get("REDIS_URL") or "sqla+sqlite:///" + os.path.join(VAR_DIR, "celery-broker.db"),
+    )
+    CELERY_RESULT_BACKEND = os.environ.get(
+        "CELERY_RESULT_BACKEND",
+        os.environ.get("REDIS_URL") or "db+sqlite:///" + os.path.join(VAR_DIR, "celery-results.db"),
+    )
+    CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER")
+
+    APP_NAME = "建筑技能工人培训管理系统"
+    APP_THEME = ""
+    APP_ICON = ""
+    FAB_BASE_TEMPLATE = "base_layout.html"
+    FAB_INDEX_VIEW = "app.views.home.HomeView"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.AppSecurityManager"
+    FAB_UPDATE_PERMS = False  # permissions and roles are synced by `flask sync-roles` (roles.py)
+    FAB_CREATE_DB = False  # the schema comes from Alembic migrations
+    FAB_ADD_SECURITY_VIEWS = True
+    FAB_API_SWAGGER_UI = False
+    FAB_API_MAX_PAGE_SIZE = 100
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 1 minute")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.check_password_policy"
+
+    # Chinese first; English switchable.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(VAR_DIR, "uploads"))
+    EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", os.path.join(VAR_DIR, "exports"))
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # hard ceiling; the upload limit proper is a setting
+
+    # Login lockout: after this many consecutive failures the account is locked for a while.
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
+    LIST_PAGE_SIZE_MAX = 100
+    PASSWORD_HASH_METHOD = "scrypt"
+
+
+class TestConfig(Config):
+    """Settings for the test-suite: isolated database, eager tasks unless a real worker is asked for."""
+
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    CELERY_TASK_ALWAYS_EAGER = not _env_bool("TEST_REAL_WORKER")
+    SERVER_NAME = None
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for personas; production keeps scrypt
+    APP_VAR_DIR = None
+
+
+configs = {"default": Config, "test": TestConfig}

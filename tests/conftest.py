@@ -1,0 +1,99 @@
+"""Test app on SQLite by default, on PostgreSQL with TEST_DATABASE_URL; schema from the Alembic migrations."""
+import os
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+STATIC_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role", "ab_permission_view_role",
+                 "alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///%s" % (var / "test.db")
+    flask_app = create_app("test", SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(var / "uploads"),
+                           EXPORT_FOLDER=str(var / "exports"))
+    with flask_app.app_context():
+        _fresh_schema()
+        from app.cli import sync_permissions
+
+        sync_permissions()
+    yield flask_app
+
+
+def _fresh_schema():
+    """Drop whatever is there and build the schema by running the migrations."""
+    from flask_migrate import upgrade
+
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            from flask_appbuilder import Model
+
+            Model.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Every test starts from seed data only; the roles and permissions stay."""
+    from flask_appbuilder import Model
+
+    from app.seed import seed_all
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(Model.metadata.sorted_tables):
+                if table.name not in STATIC_TABLES:
+                    conn.execute(table.delete())
+        seed_all()
+        db.session.remove()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for service-level tests."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def personas(app, ctx):
+    from tests.factories import build_personas
+
+    return build_personas()
+
+
+class PersonaClient:
+    """A test client logged in through the real login form."""
+
+    def __init__(self, app, user, account_type):
+        from tests.factories import PASSWORD
+
+        self.client = app.test_client()
+        self.username = user.username
+        response = self.client.post("/login/", data={"account_type": account_type, "username": user.username,
+                                                     "password": PASSWORD})
+        assert response.status_code == 302, response.text
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def login(app, personas):
+    """login(persona_user) → a client logged in as that user."""
+    def _login(user):
+        return PersonaClient(app, user, user.account_type)
+    return _login

@@ -1,0 +1,108 @@
+"""Factories that build records through the services, and the personas of the test-suite."""
+import datetime
+import itertools
+from types import SimpleNamespace
+
+from app.demo import make_id_number, make_uscc
+from app.extensions import db
+from app.models import Department, Enterprise, Institution, ScoreReport, ExamPlan, TrainingPlan
+from app.services import accounts, review
+from app.services.institutions import allocate_institution_code
+
+PASSWORD = "Passw0rd1"
+_seq = itertools.count(1)
+
+
+def department(name, region_code, username):
+    dept = Department(name=name, region_code=region_code, enabled=True)
+    db.session.add(dept)
+    db.session.flush()
+    user = accounts.create_user(username, PASSWORD, "department", name=name + "审核员", department_id=dept.id)
+    db.session.commit()
+    return dept, user
+
+
+def enterprise(name, region_code, username, *, approved_by=None):
+    ent = Enterprise(name=name, uscc=make_uscc(next(_seq) * 104729), region_code=region_code,
+                     contact_person="联系人", contact_mobile="13800000000", review_state="draft")
+    db.session.add(ent)
+    db.session.flush()
+    user = accounts.create_user(username, PASSWORD, "enterprise", name=name, enterprise_id=ent.id)
+    db.session.commit()
+    if approved_by is not None:
+        review.move(ent, "submit", user=user)
+        review.move(ent, "approve", user=approved_by)
+    return ent, user
+
+
+def institution(name, region_code, dept, username):
+    inst = Institution(code=allocate_institution_code(region_code), name=name, uscc=make_uscc(next(_seq) * 7907 + 3),
+                       institution_type="social_exam", region_code=region_code, department_id=dept.id, status="active")
+    db.session.add(inst)
+    db.session.flush()
+    user = accounts.create_user(username, PASSWORD, "institution", name=name, institution_id=inst.id)
+    db.session.commit()
+    return inst, user
+
+
+def training_plan(inst, *, name=None, state="draft", owner=None, reviewer=None, trade="010"):
+    """A plan moved through the review engine to `state` (draft/submitted/accepted/approved/rejected)."""
+    today = datetime.date.today()
+    plan = TrainingPlan(
+        institution_id=inst.id, name=name or "%s 第%d期培训" % (inst.name, next(_seq)), trade_code=trade,
+        skill_level="5", training_type="initial", capacity=30, fee=800, hours=64,
+        enroll_start=today - datetime.timedelta(days=1), enroll_end=today + datetime.timedelta(days=10),
+        train_start=today + datetime.timedelta(days=11), train_end=today + datetime.timedelta(days=30),
+        review_state="draft",
+    )
+    db.session.add(plan)
+    db.session.commit()
+    _walk(plan, state, owner, reviewer)
+    return plan
+
+
+def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
+    now = datetime.datetime.now().replace(microsecond=0)
+    exam = ExamPlan(institution_id=plan.institution_id, plan_id=plan.id, name=plan.name + "考核", year=now.year,
+                    serial=next(_seq), theory_start=now, theory_end=now, practical_start=now, practical_end=now,
+                    site_address="考点", rooms=1, seats_per_room=30, pass_line=60, review_state="draft")
+    db.session.add(exam)
+    db.session.commit()
+    _walk(exam, state, owner, reviewer)
+    return exam
+
+
+def score_report(exam, *, state="draft", owner=None, reviewer=None):
+    report = ScoreReport(exam_plan_id=exam.id, institution_id=exam.institution_id, review_state="draft")
+    db.session.add(report)
+    db.session.commit()
+    _walk(report, state, owner, reviewer)
+    return report
+
+
+def _walk(document, state, owner, reviewer):
+    path = {"draft": [], "submitted": ["submit"], "accepted": ["submit", "accept"],
+            "approved": ["submit", "accept", "approve"], "rejected": ["submit", "accept", "reject"]}[state]
+    for action in path:
+        user = owner if action == "submit" else reviewer
+        review.move(document, action, user=user, opinion="不符合要求" if action == "reject" else None)
+
+
+def build_personas():
+    """系统管理员; 省/市/区县 departments (+ 宁波市); two institutions; two approved enterprises."""
+    p = SimpleNamespace()
+    p.admin = accounts.create_user("admin", PASSWORD, "admin", name="平台管理员")
+    db.session.commit()
+    p.province_dept, p.province = department("浙江省住房和城乡建设厅", "330000", "province")
+    p.city_dept, p.city = department("杭州市城乡建设委员会", "330100", "city")
+    p.county_dept, p.county = department("西湖区住房和城乡建设局", "330106", "county")
+    p.other_city_dept, p.other_city = department("宁波市住房和城乡建设局", "330200", "other_city")
+    p.inst_a, p.inst_a_user = institution("杭州建工职业技能培训学校", "330106", p.city_dept, "inst_a")
+    p.inst_b, p.inst_b_user = institution("宁波建筑技能培训中心", "330203", p.other_city_dept, "inst_b")
+    p.ent_a, p.ent_a_user = enterprise("杭州西湖建设集团有限公司", "330106", "ent_a", approved_by=p.county)
+    p.ent_b, p.ent_b_user = enterprise("宁波海曙建工有限公司", "330203", "ent_b", approved_by=p.other_city)
+    return p
+
+
+PERSONA_USERS = ["admin", "province", "city", "county", "other_city", "inst_a_user", "inst_b_user",
+                 "ent_a_user", "ent_b_user"]
