@@ -27,6 +27,7 @@ def create_app(config_name=None, **overrides):
 
     db.init_app(app)
     csrf.init_app(app)
+    _route_wtforms_messages_through_our_catalogue()
     with app.app_context():
         _install_sqlite_pragmas(app)
         appbuilder.init_app(app, db.session)
@@ -43,6 +44,18 @@ def create_app(config_name=None, **overrides):
     cli.register(app)
     web.register(app)
     return app
+
+
+def _route_wtforms_messages_through_our_catalogue():
+    """WTForms' built-in messages (此项为必填项 …) come from our catalogue, in zh and en alike.
+
+    Flask-WTF otherwise loads WTForms' own catalogue, which misses several messages; this uses a
+    private hook of Flask-WTF (checked by tests/views/test_i18n.py).
+    """
+    import flask_babel
+    import flask_wtf.i18n
+
+    flask_wtf.i18n._get_translations = flask_babel.get_translations
 
 
 def _install_sqlite_pragmas(app):

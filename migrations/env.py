@@ -45,6 +45,11 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out PostgreSQL-only trigram indexes made by hand-written migrations (0002)."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
 def get_metadata():
     # FAB 5 models (ours and ab_*) live on flask_appbuilder.Model's own declarative base,
     # not on Flask-SQLAlchemy's db.metadata.
@@ -93,6 +98,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -76,19 +76,31 @@ def personas(app, ctx):
 
 
 class PersonaClient:
-    """A test client logged in through the real login form."""
+    """A test client logged in through the real login form.
+
+    Each request runs in a fresh app context (as on a real server), so flask.g and the
+    SQLAlchemy session are not shared with the test's own context or other personas.
+    """
 
     def __init__(self, app, user, account_type):
         from tests.factories import PASSWORD
 
+        self.app = app
         self.client = app.test_client()
         self.username = user.username
-        response = self.client.post("/login/", data={"account_type": account_type, "username": user.username,
-                                                     "password": PASSWORD})
+        response = self.post("/login/", data={"account_type": account_type, "username": user.username,
+                                              "password": PASSWORD})
         assert response.status_code == 302, response.text
 
-    def __getattr__(self, name):
-        return getattr(self.client, name)
+    def open(self, *args, **kwargs):
+        with self.app.app_context():
+            return self.client.open(*args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self.open(*args, method="GET", **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.open(*args, method="POST", **kwargs)
 
 
 @pytest.fixture

@@ -29,9 +29,11 @@ class ReviewableMixin:
 
     @property
     def review_state_label(self):
+        from flask_babel import gettext
+
         from app.workflow import state_label
 
-        return state_label(self.review_state)
+        return gettext(state_label(self.review_state))
 
 
 class DictLabel:

@@ -64,6 +64,8 @@ class Enrollment(TimestampMixin, Model):
         Index("ix_enrollment_worker_name", "worker_name"),
         Index("ix_enrollment_id_number", "id_number"),
         Index("ix_enrollment_mobile", "mobile"),
+        Index("ix_enrollment_status", "exam_status", "score_status", "cert_status", "id"),
+        # PostgreSQL also gets pg_trgm GIN indexes on the name columns (migration 0002).
     )
     id = Column(Integer, primary_key=True)
     plan_id = Column(Integer, ForeignKey("training_plan.id"), nullable=False, index=True)

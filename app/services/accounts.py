@@ -2,6 +2,7 @@
 import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -10,9 +11,6 @@ from app.security.passwords import password_problem
 from app.services import ServiceError
 from app.services import audit
 
-INVALID_LOGIN = "用户名或密码错误"
-
-
 def _now():
     return datetime.datetime.now().replace(microsecond=0)
 
@@ -20,62 +18,79 @@ def _now():
 def authenticate(username, password, account_type):
     """Check credentials for the chosen login option; returns the user or raises ServiceError.
 
-    Every attempt is recorded in the 操作日志; failures count towards the lockout.
+    Every attempt is recorded in the 操作日志; wrong passwords count towards the lockout, and a
+    successful login resets the count.
     """
     username = (username or "").strip()
-    if account_type not in ACCOUNT_TYPES:
-        raise ServiceError("请选择登录身份")
-    user = db.session.query(AppUser).filter(AppUser.username == username).one_or_none()
+    user = db.session.query(AppUser).filter(AppUser.username == username).one_or_none() if username else None
     now = _now()
     try:
+        if account_type not in ACCOUNT_TYPES:
+            raise ServiceError(_("请选择登录身份"))
         if user is None or not password:
             # Same work as a real check, so timing does not tell which usernames exist.
             check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "x")
-            raise ServiceError(INVALID_LOGIN)
+            raise ServiceError(_("用户名或密码错误"))
         if user.locked_until and user.locked_until > now:
-            raise ServiceError("登录失败次数过多，账号已锁定，请于%s后再试" % user.locked_until.strftime("%H:%M"))
+            raise ServiceError(_locked_message(user))
         if not check_password_hash(user.password or "", password):
-            _count_failure(user, now)
-            raise ServiceError(INVALID_LOGIN)
+            if _count_failure(user, now):
+                raise ServiceError(_locked_message(user))
+            raise ServiceError(_("用户名或密码错误"))
         if user.account_type != account_type:
-            raise ServiceError("该账号不是“%s”账号，请选择“%s”登录" % (
-                ACCOUNT_TYPES[account_type], user.account_type_label))
+            raise ServiceError(_("该账号不是“%(chosen)s”账号，请选择“%(right)s”登录",
+                                 chosen=_(ACCOUNT_TYPES[account_type]), right=_(user.account_type_label)))
         refusal = _login_refusal(user)
         if refusal:
             raise ServiceError(refusal)
     except ServiceError as refused:
-        audit.record("login_failure", user, user=user, username=username or "-", detail=refused.message)
+        audit.record("login_failure", user, user=user, username=username or "-",
+                     detail=_login_detail(account_type, refused.message))
         db.session.commit()
         raise
     user.fail_login_count = 0
     user.locked_until = None
     user.login_count = (user.login_count or 0) + 1
     user.last_login = now
-    audit.record("login_success", user, user=user)
+    audit.record("login_success", user, user=user, detail=_login_detail(account_type))
     db.session.commit()
     return user
 
 
+def _login_detail(account_type, reason=None):
+    """操作日志 text of a login attempt: the option chosen and, for a refusal, why."""
+    chosen = "登录身份：%s" % ACCOUNT_TYPES.get(account_type, account_type or "-")
+    return "%s；%s" % (chosen, reason) if reason else chosen
+
+
+def _locked_message(user):
+    return _("登录失败次数过多，账号已锁定至%(until)s，请届时再试",
+             until=user.locked_until.strftime("%Y-%m-%d %H:%M"))
+
+
 def _count_failure(user, now):
+    """Count a wrong password; True when this failure locks the account."""
     user.fail_login_count = (user.fail_login_count or 0) + 1
-    if user.fail_login_count >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + datetime.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    if user.fail_login_count >= current_app.config.get("LOGIN_MAX_FAILURES", 5):
+        user.locked_until = now + datetime.timedelta(minutes=current_app.config.get("LOGIN_LOCK_MINUTES", 15))
         user.fail_login_count = 0
+        return True
+    return False
 
 
 def _login_refusal(user):
     """Why an otherwise valid account may not log in now, or None."""
     if not user.active:
-        return "该账号已停用，请联系管理员"
+        return _("该账号已停用，请联系管理员")
     if user.account_type == "institution":
         if user.institution is None:
-            return "该账号未关联培训机构，请联系主管部门"
+            return _("该账号未关联培训机构，请联系主管部门")
         if user.institution.status == "cancelled":
-            return "所属培训机构已注销，不能登录系统"
+            return _("所属培训机构已注销，不能登录系统")
     if user.account_type == "department" and (user.department is None or not user.department.enabled):
-        return "所属主管部门已停用，请联系系统管理员"
+        return _("所属主管部门已停用，请联系系统管理员")
     if user.account_type == "enterprise" and user.enterprise is None:
-        return "该账号未关联企业"
+        return _("该账号未关联企业")
     return None
 
 
@@ -87,9 +102,9 @@ def still_allowed(user):
 def change_password(user, old_password, new_password, confirm):
     """修改密码: the old password must match; the new one must meet the policy."""
     if not check_password_hash(user.password or "", old_password or ""):
-        raise ServiceError("原密码不正确", field="old_password")
+        raise ServiceError(_("原密码不正确"), field="old_password")
     set_password(user, new_password, confirm)
-    audit.record("change_password", user)
+    audit.record("change_password", user, user=user)
     db.session.commit()
 
 
@@ -99,7 +114,7 @@ def set_password(user, new_password, confirm=None):
     if problem:
         raise ServiceError(problem, field="password")
     if confirm is not None and confirm != new_password:
-        raise ServiceError("两次输入的密码不一致", field="confirm_password")
+        raise ServiceError(_("两次输入的密码不一致"), field="confirm_password")
     user.password = generate_password_hash(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.password_changed_at = _now()
     user.fail_login_count = 0
@@ -123,9 +138,9 @@ def prepare_new_user(user, password, account_type):
 
     user.username = (user.username or "").strip()
     if not user.username:
-        raise ServiceError("请填写用户名", field="username")
+        raise ServiceError(_("请填写用户名"), field="username")
     if db.session.query(AppUser.id).filter(AppUser.username == user.username).first():
-        raise ServiceError("用户名“%s”已存在" % user.username, field="username")
+        raise ServiceError(_("用户名“%(name)s”已存在", name=user.username), field="username")
     user.account_type = account_type
     user.last_name = user.last_name or ""
     user.active = True

@@ -47,7 +47,10 @@ class ReviewMixin:
             flash(refused.message, "danger")
         else:
             flash("操作成功：%s（当前状态：%s）" % (document, state_label(document.review_state)), "success")
-        return redirect(url_for(self.endpoint + ".show", pk=pk))
+        # The record may have left this tab (e.g. 未审核 → 已审核): show it where it still is.
+        return redirect(url_for((self.detail_endpoint or self.endpoint) + ".show", pk=pk))
+
+    detail_endpoint = None
 
     @expose("/review/<pk>", methods=["POST"])
     @has_access
@@ -115,6 +118,7 @@ def review_tabs(base, permission, labels):
             "list_title": "%s（%s）" % (labels, title),
             "route_base": "/%s/%s" % (permission.lower(), suffix.lower()),
             "base_permissions": ["can_list", "can_show", "can_review", "can_records"],
+            "detail_endpoint": base.__name__ + "All",
         }
         views.append(type(base.__name__ + suffix, (base,), attrs))
     return views

@@ -4,22 +4,28 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+def N_(text):
+    """Mark a string for the catalogue; translated where it is shown."""
+    return text
+
+
 STATES = {
-    "draft": "未上报",
-    "submitted": "未受理",
-    "accepted": "已受理",
-    "approved": "审核通过",
-    "rejected": "审核不通过",
+    "draft": N_("未上报"),
+    "submitted": N_("未受理"),
+    "accepted": N_("已受理"),
+    "approved": N_("审核通过"),
+    "rejected": N_("审核不通过"),
 }
 # The department's tabs: 未审核 holds submitted and accepted; 已审核 approved and rejected.
-STATE_GROUPS = {"draft": None, "submitted": "未审核", "accepted": "未审核", "approved": "已审核", "rejected": "已审核"}
+STATE_GROUPS = {"draft": None, "submitted": N_("未审核"), "accepted": N_("未审核"), "approved": N_("已审核"),
+                "rejected": N_("已审核")}
 
 ACTIONS = {
-    "submit": "上报",
-    "withdraw": "撤回",
-    "accept": "受理",
-    "approve": "审核通过",
-    "reject": "审核不通过",
+    "submit": N_("上报"),
+    "withdraw": N_("撤回"),
+    "accept": N_("受理"),
+    "approve": N_("审核通过"),
+    "reject": N_("审核不通过"),
 }
 
 

@@ -1,0 +1,170 @@
+"""Browser tests: the real app served on 127.0.0.1 in a thread, driven by Playwright + Debian's chromium.
+
+The server runs the session `app` of tests/conftest.py, so it sees the same database as the fixtures
+(`personas` …); whatever a test's fixtures wrote is committed before the browser logs in.
+
+Without chromium or Playwright these tests are skipped with the reason, unless E2E_REQUIRED=1
+(set by .ci/run and `make test-e2e`), which turns the skip into a failure.
+"""
+import os
+import re
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from flask import has_app_context
+from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD
+
+E2E_REQUIRED = os.environ.get("E2E_REQUIRED", "").lower() in ("1", "true", "yes", "on")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEFAULT_TIMEOUT_MS = 20_000
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SCREENSHOT_DIR = os.path.join(
+    os.environ.get("APP_VAR_DIR") or os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "var"),
+    "e2e-screenshots")
+
+
+def pytest_collection_modifyitems(items):
+    here = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        if str(item.path).startswith(here + os.sep):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so the `page` fixture knows whether the test failed."""
+    report = yield
+    setattr(item, "rep_" + report.when, report)
+    return report
+
+
+def _unavailable(reason):
+    if E2E_REQUIRED:
+        pytest.fail("E2E_REQUIRED=1 但浏览器测试无法运行：" + reason, pytrace=False)
+    pytest.skip("浏览器测试已跳过：" + reason)
+
+
+def chromium_path():
+    return os.environ.get("E2E_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class LiveServer:
+    """werkzeug's server for the test app, on a free port, in a daemon thread."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = "http://127.0.0.1:%d" % self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, name="e2e-live-server", daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def base_url(live_server):
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as missing:  # pragma: no cover - depends on the machine
+        _unavailable("未安装 Playwright（%s）" % missing)
+    executable = chromium_path()
+    if not executable:
+        _unavailable("未找到 chromium（apt-get install -y chromium fonts-noto-cjk）")
+    manager = sync_playwright().start()
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    executable = chromium_path()
+    try:
+        instance = playwright_instance.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    except Exception as failure:  # a broken chromium install is as good as none
+        _unavailable("chromium 无法启动（%s）：%s" % (executable, str(failure).splitlines()[0]))
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def page(browser, base_url, request):
+    """A fresh browser context (zh-CN) per test; requests to other hosts are refused and recorded.
+
+    `page.external_requests` lists them (the console must work offline, SPEC §12);
+    `page.js_errors` lists uncaught JavaScript errors. A failing test leaves a screenshot in
+    var/e2e-screenshots/.
+    """
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    external = []
+
+    def keep_local(route):
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    context.route(re.compile(r"^https?://"), keep_local)
+    tab = context.new_page()
+    tab.external_requests = external
+    tab.js_errors = []
+    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:] + ".png"
+        try:
+            tab.screenshot(path=os.path.join(SCREENSHOT_DIR, name), full_page=True)
+        except Exception:  # the screenshot is a courtesy; never hide the real failure
+            pass
+    context.close()
+
+
+def commit_fixture_data():
+    """Make what the test's fixtures wrote visible to the server thread (its own app context and session)."""
+    if has_app_context():
+        from app.extensions import db
+
+        db.session.commit()
+
+
+def login_as(page, base_url, user, account_type, password=PASSWORD):
+    """Log in through the real login form; `user` is a persona (or a username)."""
+    username = user if isinstance(user, str) else user.username
+    commit_fixture_data()
+    page.goto(base_url + "/login/")
+    page.check("input[name=account_type][value=%s]" % account_type)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    return page
+
+
+def top_menu(page):
+    """The labels of the top navigation bar (left part), as the user sees them."""
+    texts = page.locator(".navbar-collapse > ul.navbar-nav:not(.navbar-right) > li > a").all_inner_texts()
+    return [t.replace("\xa0", " ").strip() for t in texts]

@@ -1,0 +1,201 @@
+"""accounts: login with the role option, lockout, refusals, 修改密码 and account creation, with their 操作日志."""
+import datetime
+import json
+
+import pytest
+from werkzeug.security import check_password_hash
+
+from app.extensions import db
+from app.models import AuditLog
+from app.security.models import AppUser
+from app.security.passwords import POLICY_TEXT, password_problem
+from app.services import ServiceError, accounts
+from tests.factories import PASSWORD, PERSONA_USERS
+
+OPTION_LABELS = {"admin": "系统管理员", "department": "主管部门", "institution": "培训机构", "enterprise": "企业"}
+
+
+def _refusal(username, password, account_type):
+    with pytest.raises(ServiceError) as refused:
+        accounts.authenticate(username, password, account_type)
+    return refused.value.message
+
+
+def _audit(action):
+    return db.session.query(AuditLog).filter_by(action=action).order_by(AuditLog.id).all()
+
+
+def _fresh(user):
+    db.session.expire_all()
+    return db.session.get(AppUser, user.id)
+
+
+@pytest.mark.parametrize("persona", PERSONA_USERS)
+def test_every_persona_logs_in_under_its_own_option_only(personas, persona):
+    user = getattr(personas, persona)
+    assert accounts.authenticate(user.username, PASSWORD, user.account_type).id == user.id
+    for other in OPTION_LABELS:
+        if other == user.account_type:
+            continue
+        message = _refusal(user.username, PASSWORD, other)
+        assert OPTION_LABELS[user.account_type] in message and OPTION_LABELS[other] in message
+        assert message == "该账号不是“%s”账号，请选择“%s”登录" % (OPTION_LABELS[other],
+                                                            OPTION_LABELS[user.account_type])
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(personas):
+    assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
+    assert _refusal("nobody", "Wrong0pass", "department") == "用户名或密码错误"
+    assert _refusal("city", "", "department") == "用户名或密码错误"
+    assert _refusal("city", "Wrong0pass", "institution") == "用户名或密码错误"  # no hint at the type
+
+
+def test_unknown_option_is_refused(personas):
+    assert _refusal("city", PASSWORD, "root") == "请选择登录身份"
+
+
+def test_lockout_after_the_configured_failures_and_until_when(app, personas):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    assert limit == 5
+    for _ in range(limit - 1):
+        assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
+    assert _fresh(personas.city).locked_until is None
+    before = datetime.datetime.now().replace(microsecond=0)
+    assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
+    locked_until = _fresh(personas.city).locked_until
+    minutes = app.config["LOGIN_LOCK_MINUTES"]
+    assert before + datetime.timedelta(minutes=minutes) <= locked_until
+    assert locked_until <= before + datetime.timedelta(minutes=minutes, seconds=5)
+    message = _refusal("city", PASSWORD, "department")  # the right password is refused while locked
+    assert message.startswith("登录失败次数过多，账号已锁定")
+    assert locked_until.strftime("%Y-%m-%d %H:%M") in message
+    # the lock expires on its own
+    user = _fresh(personas.city)
+    user.locked_until = datetime.datetime.now() - datetime.timedelta(seconds=1)
+    db.session.commit()
+    assert accounts.authenticate("city", PASSWORD, "department").id == personas.city.id
+    assert _fresh(personas.city).locked_until is None
+
+
+def test_lockout_follows_the_config(app, personas, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 2)
+    monkeypatch.setitem(app.config, "LOGIN_LOCK_MINUTES", 1)
+    _refusal("county", "Wrong0pass", "department")
+    _refusal("county", "Wrong0pass", "department")
+    locked_until = _fresh(personas.county).locked_until
+    assert locked_until is not None
+    assert locked_until - datetime.datetime.now() <= datetime.timedelta(minutes=1, seconds=1)
+    assert "账号已锁定" in _refusal("county", PASSWORD, "department")
+
+
+def test_a_successful_login_resets_the_counter(app, personas):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit - 1):
+        _refusal("city", "Wrong0pass", "department")
+    accounts.authenticate("city", PASSWORD, "department")
+    assert _fresh(personas.city).fail_login_count == 0
+    for _ in range(limit - 1):
+        _refusal("city", "Wrong0pass", "department")
+    assert accounts.authenticate("city", PASSWORD, "department").id == personas.city.id
+
+
+def test_cancelled_institution_disabled_account_and_disabled_department_cannot_log_in(personas):
+    personas.inst_a.status = "cancelled"
+    db.session.commit()
+    assert _refusal("inst_a", PASSWORD, "institution") == "所属培训机构已注销，不能登录系统"
+    assert accounts.authenticate("inst_b", PASSWORD, "institution").id == personas.inst_b_user.id
+    assert not accounts.still_allowed(_fresh(personas.inst_a_user))
+
+    personas.ent_a_user.active = False
+    db.session.commit()
+    assert _refusal("ent_a", PASSWORD, "enterprise") == "该账号已停用，请联系管理员"
+
+    personas.county_dept.enabled = False
+    db.session.commit()
+    assert _refusal("county", PASSWORD, "department") == "所属主管部门已停用，请联系系统管理员"
+    assert accounts.authenticate("city", PASSWORD, "department").id == personas.city.id
+
+
+def test_refusals_for_an_invalid_account_do_not_reveal_it_to_a_wrong_password(personas):
+    personas.inst_a.status = "cancelled"
+    db.session.commit()
+    assert _refusal("inst_a", "Wrong0pass", "institution") == "用户名或密码错误"
+
+
+def test_every_login_is_in_the_audit_log(personas):
+    accounts.authenticate("city", PASSWORD, "department")
+    _refusal("city", "Wrong0pass", "department")
+    _refusal("ghost", "Wrong0pass", "department")
+    _refusal("city", PASSWORD, "enterprise")
+    success = _audit("login_success")
+    assert [(row.username, row.user_id) for row in success] == [("city", personas.city.id)]
+    failures = _audit("login_failure")
+    assert [(row.username, row.detail) for row in failures] == [
+        ("city", "用户名或密码错误"),
+        ("ghost", "用户名或密码错误"),
+        ("city", "该账号不是“企业”账号，请选择“主管部门”登录"),
+    ]
+    assert failures[1].user_id is None
+
+
+def test_login_updates_counters(personas):
+    accounts.authenticate("city", PASSWORD, "department")
+    user = _fresh(personas.city)
+    assert user.login_count == 1 and user.last_login is not None
+
+
+@pytest.mark.parametrize("password, ok", [
+    ("Passw0rd", True), ("abcdefg1", True), ("12345678a", True), ("中文密码abc123", True),
+    ("abcdefgh", False), ("12345678", False), ("abc123", False), ("", False), (None, False),
+])
+def test_password_policy(password, ok):
+    assert password_problem(password) == (None if ok else POLICY_TEXT)
+    assert POLICY_TEXT == "密码至少8位，且须同时包含字母和数字"
+
+
+def test_change_password(personas):
+    user = personas.city
+    with pytest.raises(ServiceError) as refused:
+        accounts.change_password(user, "Wrong0pass", "NewPassw0rd", "NewPassw0rd")
+    assert (refused.value.message, refused.value.field) == ("原密码不正确", "old_password")
+    with pytest.raises(ServiceError) as refused:
+        accounts.change_password(user, PASSWORD, "short1", "short1")
+    assert (refused.value.message, refused.value.field) == ("密码至少8位，且须同时包含字母和数字", "password")
+    with pytest.raises(ServiceError) as refused:
+        accounts.change_password(user, PASSWORD, "NewPassw0rd", "NewPassw0rd2")
+    assert (refused.value.message, refused.value.field) == ("两次输入的密码不一致", "confirm_password")
+    db.session.rollback()
+    assert check_password_hash(_fresh(user).password, PASSWORD)
+
+    accounts.change_password(_fresh(user), PASSWORD, "NewPassw0rd", "NewPassw0rd")
+    assert check_password_hash(_fresh(user).password, "NewPassw0rd")
+    assert _fresh(user).password_changed_at is not None
+    assert [row.username for row in _audit("change_password")] == ["city"]
+    assert accounts.authenticate("city", "NewPassw0rd", "department").id == user.id
+    assert _refusal("city", PASSWORD, "department") == "用户名或密码错误"
+
+
+def test_create_user_checks_name_and_policy_and_leaves_nothing_behind(personas):
+    count = db.session.query(AppUser).count()
+    for username, password, message in [
+        ("city", PASSWORD, "用户名“city”已存在"),
+        (" city ", PASSWORD, "用户名“city”已存在"),
+        ("", PASSWORD, "请填写用户名"),
+        ("newdept", "weakpass", "密码至少8位，且须同时包含字母和数字"),
+    ]:
+        with pytest.raises(ServiceError) as refused:
+            accounts.create_user(username, password, "department", name="新部门",
+                                 department_id=personas.city_dept.id)
+        assert refused.value.message == message
+        db.session.rollback()
+    assert db.session.query(AppUser).count() == count
+    assert _audit("create_user") == [] or all("newdept" not in row.detail for row in _audit("create_user"))
+
+    user = accounts.create_user("newdept", "Goodpass1", "department", name="新部门",
+                                department_id=personas.city_dept.id)
+    db.session.commit()
+    user = _fresh(user)
+    assert [role.name for role in user.roles] == ["Department"]
+    assert user.password != "Goodpass1" and check_password_hash(user.password, "Goodpass1")
+    assert json.dumps(user.active) == "true"
+    assert accounts.authenticate("newdept", "Goodpass1", "department").id == user.id

@@ -1,0 +1,112 @@
+"""The department's 未审核 / 已审核 / 全部 screens and the institution's 上报 / 撤回, through HTTP."""
+from app.extensions import db
+from app.models import ReviewRecord, TrainingPlan
+from tests import factories
+
+PENDING = "/trainingplanreview/pending"
+
+
+def _state(plan):
+    db.session.expire_all()
+    return db.session.get(TrainingPlan, plan.id).review_state
+
+
+def test_pending_list_shows_only_own_institutions_submitted_plans(personas, login):
+    p = personas
+    mine = factories.training_plan(p.inst_a, name="杭州待审计划", state="submitted", owner=p.inst_a_user)
+    factories.training_plan(p.inst_a, name="杭州草稿计划", state="draft")
+    factories.training_plan(p.inst_b, name="宁波待审计划", state="submitted", owner=p.inst_b_user)
+    page = login(p.city).get(PENDING + "/list/").text
+    assert mine.name in page and "宁波待审计划" not in page and "杭州草稿计划" not in page
+    reviewed = login(p.city).get("/trainingplanreview/reviewed/list/").text
+    assert mine.name not in reviewed
+
+
+def test_department_accepts_rejects_with_opinion_and_approves_from_the_detail_page(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    client = login(p.city)
+    show = client.get("%s/show/%d" % (PENDING, plan.id)).text
+    assert 'id="btn-accept"' in show and "查看审核记录" in show
+    client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept", "version": plan.review_version})
+    assert _state(plan) == "accepted"
+    response = client.post("%s/review/%d" % (PENDING, plan.id),
+                           data={"move": "reject", "opinion": "", "version": 2}, follow_redirects=True)
+    assert "审核不通过时必须填写审核意见" in response.text and _state(plan) == "accepted"
+    client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "reject", "opinion": "学时不足", "version": 2})
+    assert _state(plan) == "rejected"
+    # The institution sees the opinion, corrects, reports again; the department approves.
+    inst = login(p.inst_a_user)
+    assert "学时不足" in inst.get("/trainingplanview/show/%d" % plan.id).text
+    inst.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "submit", "version": 3})
+    client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept", "version": 4})
+    client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "approve", "version": 5})
+    assert _state(plan) == "approved"
+
+
+def test_stale_page_gets_a_message_not_a_second_transition(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="accepted", owner=p.inst_a_user, reviewer=p.city)
+    client = login(p.city)
+    version = plan.review_version
+    client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "approve", "version": version})
+    again = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "approve", "version": version},
+                        follow_redirects=True)
+    assert "已被他人处理" in again.text
+    assert db.session.query(ReviewRecord).filter_by(object_type="training_plan", object_id=plan.id,
+                                                    action="approve").count() == 1
+
+
+def test_bulk_accept_and_bulk_approve(personas, login):
+    p = personas
+    plans = [factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user) for _ in range(3)]
+    client = login(p.city)
+    client.post(PENDING + "/action_post", data={"action": "bulk_accept", "rowid": [pl.id for pl in plans]})
+    assert {_state(pl) for pl in plans} == {"accepted"}
+    response = client.post(PENDING + "/action_post", data={"action": "bulk_approve", "rowid": [pl.id for pl in plans]},
+                           follow_redirects=True)
+    assert {_state(pl) for pl in plans} == {"approved"}
+    assert "已审核通过 3 条记录" in response.text
+
+
+def test_supervising_province_sees_read_only(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    client = login(p.province)
+    show = client.get("%s/show/%d" % (PENDING, plan.id))
+    assert show.status_code == 200 and 'id="btn-accept"' not in show.text
+    response = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept"}, follow_redirects=True)
+    assert "无权" in response.text and _state(plan) == "submitted"
+
+
+def test_institution_withdraws_before_accept_but_not_after(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="draft")
+    inst = login(p.inst_a_user)
+    inst.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "submit"})
+    assert _state(plan) == "submitted"
+    inst.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "withdraw"})
+    assert _state(plan) == "draft"
+    inst.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "submit"})
+    login(p.city).post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept"})
+    refused = inst.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "withdraw"}, follow_redirects=True)
+    assert "不能执行“撤回”操作" in refused.text and _state(plan) == "accepted"
+
+
+def test_review_records_page_shows_each_move_with_actor_and_duration(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="rejected", owner=p.inst_a_user, reviewer=p.city)
+    for who in (p.city, p.inst_a_user):
+        base = PENDING.replace("pending", "all") if who is p.city else "/trainingplanview"
+        page = login(who).get("%s/records/%d" % (base, plan.id)).text
+        for text in ("上报", "受理", "审核不通过", "不符合要求", p.city.first_name, "停留时长"):
+            assert text in page
+
+
+def test_other_institution_cannot_move_or_read_records(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="draft")
+    other = login(p.inst_b_user)
+    assert other.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "submit"}).status_code == 404
+    assert other.get("/trainingplanview/records/%d" % plan.id).status_code == 404
+    assert _state(plan) == "draft"
