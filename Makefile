@@ -30,9 +30,19 @@ run: db
 	$(VENV)/bin/celery -A app.celery_worker worker --loglevel=INFO --concurrency=1 --pool=solo & \
 	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
-# The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists.
+# The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists
+# (skipped with the reason otherwise). Settings in pytest.ini.
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q tests
+
+# The suite (less the browser tests) on PostgreSQL + Redis with a real Celery worker: stages 3-5 of .ci/run
+# (starts PostgreSQL/Redis when stopped, recreates the database zjpx_ci or $$ZJPX_CI_DB).
+test-pg: setup
+	bash .ci/run pg
+
+# The browser tests only; a missing chromium or Playwright is a failure here, not a skip.
+test-e2e: setup
+	E2E_REQUIRED=1 $(PY) -m pytest -q tests/e2e
 
 i18n: setup
 	$(PY) translations/i18n.py all

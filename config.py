@@ -39,6 +39,10 @@ class Config:
     FAB_UPDATE_PERMS = False  # permissions and roles are synced by `flask sync-roles` (roles.py)
     FAB_CREATE_DB = False  # the schema comes from Alembic migrations
     FAB_ADD_SECURITY_VIEWS = True
+    # Raw permission tables are not for operators: roles are data in app/security/roles.py.
+    FAB_ADD_SECURITY_PERMISSION_VIEW = False
+    FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+    FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
     FAB_API_SWAGGER_UI = False
     FAB_API_MAX_PAGE_SIZE = 100
     AUTH_TYPE = 1  # AUTH_DB

@@ -8,7 +8,7 @@ import random
 
 from app.extensions import db
 from app.models import (
-    Department, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, ScoreReport, Staff, TrainingPlan,
+    Department, ReviewRecord, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, ScoreReport, Staff, TrainingPlan,
     Worker,
 )
 from app.security.models import AppUser
@@ -141,8 +141,8 @@ def load_demo():
     specs = [
         ("draft", "2026年第4期钢筋工（五级）培训", "020", 10, 40),
         ("submitted", "2026年第3期砌筑工（五级）培训", "010", 5, 35),
-        ("accepted", "2026年第2期架子工（四级）培训", "080", 0, 30),
-        ("rejected", "2026年第1期模板工（五级）培训", "030", -10, 20),
+        ("accepted", "2026年第2期架子工（四级）培训", "030", 0, 30),
+        ("rejected", "2026年第1期模板工（五级）培训", "050", -10, 20),
         ("enrolling", "2026年第5期钢筋工（四级）培训", "020", -5, 20),
         ("finished", "2026年第6期砌筑工（五级）培训", "010", -60, -30),
     ]
@@ -220,9 +220,9 @@ def load_demo():
     review.move(exam, "submit", user=owner)
 
     # 宁波: one approved plan and one waiting for 受理.
-    for state, name in (("approved", "2026年第1期电工（五级）培训"), ("submitted", "2026年第2期焊工（五级）培训")):
+    for state, name in (("approved", "2026年第1期建筑电工（五级）培训"), ("submitted", "2026年第2期电焊工（五级）培训")):
         plan = TrainingPlan(
-            institution_id=institutions["nb"].id, name=name, trade_code="120" if "电工" in name else "130",
+            institution_id=institutions["nb"].id, name=name, trade_code="130" if "建筑电工" in name else "270",
             skill_level="5", training_type="initial", capacity=40, fee=1000, hours=56,
             enroll_start=today - datetime.timedelta(days=3), enroll_end=today + datetime.timedelta(days=20),
             train_start=today + datetime.timedelta(days=21), train_end=today + datetime.timedelta(days=40),
@@ -234,7 +234,30 @@ def load_demo():
         if state == "approved":
             review.move(plan, "accept", user=users["nb"])
             review.move(plan, "approve", user=users["nb"])
+    _spread_review_times(rng, now)
     return "demo data loaded: %d accounts" % db.session.query(AppUser).count()
+
+
+def _spread_review_times(rng, now):
+    """The demo was written in one instant: spread each document's moves over the past weeks."""
+    from app.services.review import KINDS
+
+    records = db.session.query(ReviewRecord).order_by(ReviewRecord.id).all()
+    by_document = {}
+    for record in records:
+        by_document.setdefault((record.object_type, record.object_id), []).append(record)
+    for (object_type, object_id), moves in by_document.items():
+        at = now - datetime.timedelta(days=rng.randint(8, 25), hours=rng.randint(0, 12))
+        stamps = {}
+        for record in moves:
+            record.at = min(at, now)
+            stamps[{"submit": "submitted_at", "accept": "accepted_at"}.get(record.action, "reviewed_at")] = record.at
+            at += datetime.timedelta(hours=rng.randint(3, 60), minutes=rng.randint(0, 59))
+        document = db.session.get(KINDS[object_type].model, object_id)
+        for column, value in stamps.items():
+            if getattr(document, column) is not None:
+                setattr(document, column, value)
+    db.session.commit()
 
 
 def _enroll(plan, worker, enterprise, institution, user, now):
@@ -260,7 +283,7 @@ def _add_staff(institution, rng):
                              **extra))
     for _ in range(2):
         person("safety")
-    for trade in ("010", "020", "080", "030", "120", "130"):
+    for trade in ("010", "020", "030", "050", "130", "270"):
         person("theory", trade_code=trade)
     for specialty in ("土建", "安装"):
         for _ in range(8):

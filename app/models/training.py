@@ -45,6 +45,10 @@ class TrainingPlan(TimestampMixin, ReviewableMixin, Model):
             return "报名中" if today >= self.enroll_start else "未开始报名"
         return "培训结束"
 
+    @property
+    def progress_label(self):
+        return self.progress() or ""
+
     def is_enrolling(self, today=None):
         today = today or datetime.date.today()
         return self.review_state == "approved" and self.enroll_start <= today <= self.enroll_end

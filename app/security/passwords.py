@@ -2,15 +2,17 @@
 import re
 
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_babel import gettext as _
 
-POLICY_TEXT = "密码至少8位，且须同时包含字母和数字"
+POLICY_TEXT = "密码至少8位，且须同时包含字母和数字"  # the msgid; shown through gettext below
+MIN_LENGTH = 8
 
 
 def password_problem(password):
-    """The Chinese reason a password is refused, or None when it meets the policy."""
+    """The reason a password is refused (translated), or None when it meets the policy."""
     password = password or ""
-    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        return POLICY_TEXT
+    if len(password) < MIN_LENGTH or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return _("密码至少8位，且须同时包含字母和数字")
     return None
 
 

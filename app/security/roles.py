@@ -7,6 +7,7 @@ WRITE = ("can_add", "can_edit")
 CRUD = READ + WRITE + ("can_delete",)
 REVIEW = READ + ("can_review", "can_records")
 OWN_DOC = READ + WRITE + ("can_delete", "can_workflow", "can_records")
+API_READ = ("can_get", "can_info")  # the read-only REST APIs of app.views.api
 
 ACCOUNT_ROLE = {
     "admin": "SystemAdmin",
@@ -45,6 +46,9 @@ ROLE_PERMISSIONS = {
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
+        "TrainingPlanApi": API_READ,
+        "EnrollmentApi": API_READ,
+        "EnterpriseApi": API_READ,
     },
     "Department": {
         "Enterprise": READ + ("can_download",),
@@ -58,6 +62,9 @@ ROLE_PERMISSIONS = {
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
+        "TrainingPlanApi": API_READ,
+        "EnrollmentApi": API_READ,
+        "EnterpriseApi": API_READ,
     },
     "Institution": {
         "Institution": READ + ("can_download",),
@@ -69,6 +76,8 @@ ROLE_PERMISSIONS = {
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
+        "TrainingPlanApi": API_READ,
+        "EnrollmentApi": API_READ,
     },
     "Enterprise": {
         "MyEnterprise": READ + ("can_workflow", "can_records", "can_download"),
@@ -77,6 +86,7 @@ ROLE_PERMISSIONS = {
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
+        "EnrollmentApi": API_READ,
     },
 }
 

@@ -115,6 +115,14 @@ def responsible_department(session, region_code):
     return None
 
 
+def scope_for_user_id(session, user_id):
+    """The scope of a user given by id: background tasks act with the rights of who started them."""
+    user = session.get(AppUser, user_id) if user_id else None
+    if user is not None and not user.active:
+        user = None
+    return Scope.for_user(user)
+
+
 def current_scope():
     """The scope of the request's user, cached on flask.g."""
     if not has_request_context():

@@ -40,7 +40,7 @@ def authenticate(username, password, account_type):
         if user.account_type != account_type:
             raise ServiceError(_("该账号不是“%(chosen)s”账号，请选择“%(right)s”登录",
                                  chosen=_(ACCOUNT_TYPES[account_type]), right=_(user.account_type_label)))
-        refusal = _login_refusal(user)
+        refusal = login_refusal(user)
         if refusal:
             raise ServiceError(refusal)
     except ServiceError as refused:
@@ -78,8 +78,8 @@ def _count_failure(user, now):
     return False
 
 
-def _login_refusal(user):
-    """Why an otherwise valid account may not log in now, or None."""
+def login_refusal(user):
+    """Why an otherwise valid account may not log in (or stay logged in) now, or None."""
     if not user.active:
         return _("该账号已停用，请联系管理员")
     if user.account_type == "institution":
@@ -96,7 +96,7 @@ def _login_refusal(user):
 
 def still_allowed(user):
     """Re-checked on every request, so a 注销 takes effect for sessions already open."""
-    return _login_refusal(user) is None
+    return login_refusal(user) is None
 
 
 def change_password(user, old_password, new_password, confirm):

@@ -64,3 +64,4 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(ChangePasswordView)
     appbuilder.add_view_no_menu(FileView)
     appbuilder.add_view_no_menu(PublicView)
+    from app.views.api import register_api; register_api(appbuilder)  # noqa: E702

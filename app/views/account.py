@@ -1,12 +1,14 @@
 """修改密码 from the top-right corner (seed: 首页右上角“修改”)."""
 from flask import flash, g, redirect, url_for
 from flask_appbuilder import SimpleFormView
-from flask_babel import lazy_gettext as _l
 from flask_appbuilder.forms import DynamicForm
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
+from app.security.models import AppUser
 from app.services import ServiceError, accounts
 
 
@@ -26,7 +28,7 @@ class ChangePasswordView(SimpleFormView):
     form_title = _l("修改密码")
 
     def form_post(self, form):
-        user = db.session.get(type(g.user), g.user.id)
+        user = db.session.get(AppUser, g.user.id)  # g.user is a proxy; the service needs the mapped row
         try:
             accounts.change_password(user, form.old_password.data, form.password.data, form.confirm_password.data)
         except ServiceError as refused:
@@ -35,5 +37,5 @@ class ChangePasswordView(SimpleFormView):
             widgets = self._get_edit_widget(form=form)
             return self.render_template(self.form_template, title=self.form_title, widgets=widgets,
                                         appbuilder=self.appbuilder)
-        flash("密码已修改", "success")
+        flash(_("密码已修改"), "success")
         return redirect(url_for("HomeView.index"))

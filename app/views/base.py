@@ -1,4 +1,7 @@
 """ScopedModelView: every FAB model view goes through the scope module and caps its page size."""
+import datetime
+
+from flask_babel import gettext
 from flask import abort, current_app, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
@@ -9,6 +12,21 @@ from sqlalchemy.orm import RelationshipProperty
 from app.extensions import db
 from app.security.scope import current_scope
 from app.services import audit
+
+
+def display_value(value):
+    """How a cell reads: nothing for None, 是/否 for booleans, dates as 2026-11-28 and times 24h."""
+    if value is None:
+        return ""
+    if value is True:
+        return gettext("是")
+    if value is False:
+        return gettext("否")
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return value
 
 
 class ScopeFilter(BaseFilter):
@@ -43,6 +61,8 @@ class ScopedModelView(ModelView):
         self.add_form_query_rel_fields = {**scoped, **(self.add_form_query_rel_fields or {})}
         self.edit_form_query_rel_fields = {**scoped, **(self.edit_form_query_rel_fields or {})}
         self.search_form_query_rel_fields = {**scoped, **(self.search_form_query_rel_fields or {})}
+        shown = set(self.list_columns or []) | set(self.show_columns or [])
+        self.formatters_columns = {**{c: display_value for c in shown}, **(self.formatters_columns or {})}
         super()._init_properties()
 
     def _relation_names(self):

@@ -17,7 +17,8 @@ PLAN_LABELS = {
 }
 PLAN_SHOW = ["institution", "name", "trade_label", "skill_level_label", "training_type_label", "capacity", "fee", "hours",
              "enroll_start", "enroll_end", "train_start", "train_end", "location", "contact_person",
-             "contact_phone", "review_state_label", "review_opinion", "submitted_at", "accepted_at", "reviewed_at"]
+             "contact_phone", "review_state_label", "progress_label", "review_opinion", "submitted_at", "accepted_at",
+             "reviewed_at"]
 
 
 class TrainingPlanReviewBase(ReviewMixin, ReadOnlyScopedView):
@@ -45,7 +46,8 @@ class TrainingPlanView(ReviewMixin, ReadOnlyScopedView):
     base_permissions = ["can_list", "can_show", "can_workflow", "can_records"]
     list_title = _l("培训计划")
     show_title = _l("培训计划详情")
-    list_columns = ["name", "trade_label", "skill_level_label", "enroll_start", "enroll_end", "review_state_label"]
+    list_columns = ["name", "trade_label", "skill_level_label", "enroll_start", "enroll_end", "review_state_label",
+                    "progress_label"]
     show_columns = PLAN_SHOW
     search_columns = ["name", "trade_code", "review_state"]
     label_columns = PLAN_LABELS

@@ -69,8 +69,11 @@ class ReviewMixin:
     @permission_name("records")
     def records(self, pk):
         document = self.scoped_get(pk)
+        timeline = review_service.records_of(document)
+        decisions = [item["record"] for item in timeline if item["record"].action in ("approve", "reject")]
         return self.render_template(
-            "review/records.html", document=document, timeline=review_service.records_of(document),
+            "review/records.html", document=document, timeline=timeline,
+            reviewer=decisions[-1].actor_name if decisions else None,
             format_duration=review_service.format_duration, back=url_for(self.endpoint + ".show", pk=pk),
             title="查看审核记录",
         )

@@ -61,14 +61,16 @@ def test_lockout_after_the_configured_failures_and_until_when(app, personas):
         assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
     assert _fresh(personas.city).locked_until is None
     before = datetime.datetime.now().replace(microsecond=0)
-    assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
+    locking = _refusal("city", "Wrong0pass", "department")  # the failure that locks says so at once
     locked_until = _fresh(personas.city).locked_until
     minutes = app.config["LOGIN_LOCK_MINUTES"]
     assert before + datetime.timedelta(minutes=minutes) <= locked_until
     assert locked_until <= before + datetime.timedelta(minutes=minutes, seconds=5)
-    message = _refusal("city", PASSWORD, "department")  # the right password is refused while locked
-    assert message.startswith("登录失败次数过多，账号已锁定")
-    assert locked_until.strftime("%Y-%m-%d %H:%M") in message
+    expected = "登录失败次数过多，账号已锁定至%s，请届时再试" % locked_until.strftime("%Y-%m-%d %H:%M")
+    assert locking == expected
+    assert _refusal("city", PASSWORD, "department") == expected  # the right password is refused while locked
+    assert _refusal("city", "Wrong0pass", "department") == expected
+    assert _fresh(personas.city).locked_until == locked_until  # failures while locked do not extend it
     # the lock expires on its own
     user = _fresh(personas.city)
     user.locked_until = datetime.datetime.now() - datetime.timedelta(seconds=1)
@@ -128,12 +130,13 @@ def test_every_login_is_in_the_audit_log(personas):
     _refusal("ghost", "Wrong0pass", "department")
     _refusal("city", PASSWORD, "enterprise")
     success = _audit("login_success")
-    assert [(row.username, row.user_id) for row in success] == [("city", personas.city.id)]
+    assert [(row.username, row.user_id, row.detail) for row in success] == [
+        ("city", personas.city.id, "登录身份：主管部门")]
     failures = _audit("login_failure")
     assert [(row.username, row.detail) for row in failures] == [
-        ("city", "用户名或密码错误"),
-        ("ghost", "用户名或密码错误"),
-        ("city", "该账号不是“企业”账号，请选择“主管部门”登录"),
+        ("city", "登录身份：主管部门；用户名或密码错误"),
+        ("ghost", "登录身份：主管部门；用户名或密码错误"),
+        ("city", "登录身份：企业；该账号不是“企业”账号，请选择“主管部门”登录"),
     ]
     assert failures[1].user_id is None
 

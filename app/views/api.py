@@ -1,0 +1,153 @@
+"""REST API (SPEC §3: the scope applies to the REST API too).
+
+ScopedModelRestApi adds the scope filter of app.views.base to FAB's ModelRestApi. FAB 5.3 applies
+`_base_filters` in get_list, get (datamodel.get(pk, self._base_filters)), put and delete, so an
+out-of-scope id answers 404 exactly like a missing one. The APIs below are read-only and expose
+plain columns only: with a relationship in add/edit/show/list columns FAB's `_info` would list the
+rows of the whole related table (`add_columns.values`), and related objects would be serialised.
+"""
+from flask import current_app
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from sqlalchemy.orm import RelationshipProperty
+
+from app.models import Enrollment, Enterprise, TrainingPlan
+from app.views.base import SCOPE
+
+READ_ONLY = ["can_get", "can_info"]
+
+
+class PlainColumnConverter(Model2SchemaConverter):
+    """FAB's converter, with foreign-key columns (institution_id, region_code …) allowed as plain values."""
+
+    def _meta_schema_factory(self, columns, model, class_mixin, parent_schema_name=None):
+        if not columns:
+            return super()._meta_schema_factory(columns, model, class_mixin, parent_schema_name)
+        _model, _parent_schema_name = model, parent_schema_name
+
+        class MetaSchema(SQLAlchemyAutoSchema, class_mixin):
+            class Meta:
+                model = _model
+                fields = columns
+                include_fk = True
+                load_instance = True
+                sqla_session = current_app.appbuilder.session
+                parent_schema_name = _parent_schema_name
+
+        return MetaSchema
+
+
+class ScopedModelRestApi(ModelRestApi):
+    """A ModelRestApi whose list, get, put and delete only ever see rows in the user's scope."""
+
+    allow_browser_login = True
+    base_permissions = READ_ONLY
+    model2schemaconverter = PlainColumnConverter
+    page_size = 20
+
+    def __init__(self):
+        self.base_filters = list(self.base_filters or []) + SCOPE
+        super().__init__()
+
+    def _init_properties(self):
+        relations = {p.key for p in self.datamodel.obj.__mapper__.iterate_properties
+                     if isinstance(p, RelationshipProperty)}
+        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns",
+                     "order_columns"):
+            columns = getattr(self, attr, None)
+            if columns and any(c.split(".")[0] in relations for c in columns):
+                raise ValueError("%s.%s must not name relationships (they leak related rows): %s"
+                                 % (type(self).__name__, attr, sorted(c for c in columns if c.split(".")[0] in relations)))
+        # Any form/info field that still reached a related table is filtered through the scope too.
+        scoped = {name: SCOPE for name in relations}
+        self.add_query_rel_fields = {**scoped, **(self.add_query_rel_fields or {})}
+        self.edit_query_rel_fields = {**scoped, **(self.edit_query_rel_fields or {})}
+        super()._init_properties()
+
+    def _sanitize_page_args(self, page, page_size):
+        """Page index ≥ 0; page size 1…LIST_PAGE_SIZE_MAX (100), whatever FAB_API_MAX_PAGE_SIZE says (-1 too)."""
+        limit = int(current_app.config.get("LIST_PAGE_SIZE_MAX", 100))
+        try:
+            page = max(int(page or 0), 0)
+            page_size = int(page_size or self.page_size)
+        except (TypeError, ValueError):
+            page, page_size = 0, self.page_size
+        if page_size < 1 or page_size > limit:
+            page_size = limit
+        return page, page_size
+
+    def _get_fields_info(self, cols, model_schema, filter_rel_fields, **kwargs):
+        """`_info`'s add_columns/edit_columns: empty, these APIs are read-only (no form to describe).
+
+        FAB fills them with every row of each related table (`values`) and, for fields without a
+        description, with gettext("") — the catalogue header. (merge_add_field_info cannot be
+        overridden: FAB binds it to `info` when the class is defined.)
+        """
+        return []
+
+
+PLAN_COLUMNS = ["id", "institution_id", "name", "trade_code", "skill_level", "training_type", "capacity", "fee",
+                "hours", "enroll_start", "enroll_end", "train_start", "train_end", "location", "contact_person",
+                "contact_phone", "review_state", "review_opinion", "submitted_at", "accepted_at", "reviewed_at"]
+
+
+class TrainingPlanApi(ScopedModelRestApi):
+    """培训计划 (read-only)."""
+
+    resource_name = "trainingplan"
+    class_permission_name = "TrainingPlanApi"
+    datamodel = SQLAInterface(TrainingPlan)
+    list_columns = show_columns = PLAN_COLUMNS
+    add_columns = edit_columns = ["name"]
+    search_columns = ["name", "trade_code", "skill_level", "review_state", "institution_id", "enroll_start"]
+    order_columns = ["id", "name", "enroll_start", "submitted_at"]
+    base_order = ("id", "desc")
+
+
+ENROLLMENT_COLUMNS = ["id", "plan_id", "worker_id", "enterprise_id", "institution_id", "exam_plan_id", "worker_name",
+                      "masked_id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
+                      "exam_plan_name", "exam_status", "score_status", "cert_status", "enrolled_at", "paid_at",
+                      "in_class", "attendance_result", "cancelled_at"]
+
+
+class EnrollmentApi(ScopedModelRestApi):
+    """报名 (read-only; 身份证号 masked)."""
+
+    resource_name = "enrollment"
+    class_permission_name = "EnrollmentApi"
+    datamodel = SQLAInterface(Enrollment)
+    list_columns = show_columns = ENROLLMENT_COLUMNS
+    add_columns = edit_columns = ["worker_name"]
+    search_columns = ["worker_name", "id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
+                      "exam_plan_name", "exam_status", "score_status", "cert_status"]
+    order_columns = ["id", "enrolled_at"]
+    base_order = ("id", "desc")
+
+
+ENTERPRISE_COLUMNS = ["id", "name", "uscc", "region_code", "address", "legal_representative", "contact_person",
+                      "contact_mobile", "qualification_category", "qualification_grade", "qualification_cert_no",
+                      "review_state", "review_opinion", "submitted_at", "reviewed_at", "created_at"]
+
+
+class EnterpriseApi(ScopedModelRestApi):
+    """企业 (read-only)."""
+
+    resource_name = "enterprise"
+    class_permission_name = "EnterpriseApi"
+    datamodel = SQLAInterface(Enterprise)
+    list_columns = show_columns = ENTERPRISE_COLUMNS
+    add_columns = edit_columns = ["name"]
+    search_columns = ["name", "uscc", "region_code", "review_state"]
+    order_columns = ["id", "name", "created_at"]
+    base_order = ("id", "desc")
+
+
+APIS = [TrainingPlanApi, EnrollmentApi, EnterpriseApi]
+
+
+def register_api(appbuilder):
+    """Register the REST APIs under /api/v1/; their grants live in app.security.roles."""
+    for api in APIS:
+        appbuilder.add_api(api)
