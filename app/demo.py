@@ -133,7 +133,7 @@ def load_demo():
     hx.status, hx.cancel_reason, hx.cancelled_at, hx.cancelled_by_id = (
         "cancelled", "考核过程中存在违规代考行为", now - datetime.timedelta(days=30), users["hz"].id)
     for institution in (institutions["hz"], institutions["nb"]):
-        _add_staff(institution, rng)
+        add_staff_roster(institution, rng)
     db.session.commit()
 
     # Training plans in every state of the review engine.
@@ -272,7 +272,7 @@ def _enroll(plan, worker, enterprise, institution, user, now):
     return enrollment
 
 
-def _add_staff(institution, rng):
+def add_staff_roster(institution, rng):
     """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装)."""
     def person(category, **extra):
         first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),

@@ -3,7 +3,9 @@ import datetime
 import itertools
 from types import SimpleNamespace
 
-from app.demo import make_id_number, make_uscc
+import random
+
+from app.demo import add_staff_roster, make_id_number, make_uscc
 from app.extensions import db
 from app.models import Department, Enterprise, Institution, ScoreReport, ExamPlan, TrainingPlan
 from app.services import accounts, review
@@ -35,12 +37,15 @@ def enterprise(name, region_code, username, *, approved_by=None):
     return ent, user
 
 
-def institution(name, region_code, dept, username):
+def institution(name, region_code, dept, username, *, staffed=True):
+    """An institution with a manager account; `staffed` gives it a roster meeting the staffing rule."""
     inst = Institution(code=allocate_institution_code(region_code), name=name, uscc=make_uscc(next(_seq) * 7907 + 3),
                        institution_type="social_exam", region_code=region_code, department_id=dept.id, status="active")
     db.session.add(inst)
     db.session.flush()
     user = accounts.create_user(username, PASSWORD, "institution", name=name, institution_id=inst.id)
+    if staffed:
+        add_staff_roster(inst, random.Random(inst.id))
     db.session.commit()
     return inst, user
 

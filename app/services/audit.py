@@ -16,21 +16,47 @@ def _jsonable(value):
     return str(value)
 
 
+def _blank_as_none(value):
+    # Forms send "" for an empty text field whose column holds NULL: that is no change.
+    return None if isinstance(value, str) and value == "" else value
+
+
 def changes_of(obj, fields=None):
-    """{field: [before, after]} for the columns of `obj` changed in this session."""
+    """{field: [before, after]} for the columns of `obj` changed in this session (call before the flush).
+
+    A changed many-to-one relation is recorded under its foreign-key column (region → region_code),
+    since that column only changes at the flush.
+    """
     from sqlalchemy import inspect
+    from sqlalchemy.orm import MANYTOONE
 
     state = inspect(obj)
+    mapper = state.mapper
     changed = {}
-    for attr in state.mapper.column_attrs:
+    for attr in mapper.column_attrs:
         if fields and attr.key not in fields:
             continue
         history = state.attrs[attr.key].history
         if history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
-            if before != after:
+            if _blank_as_none(before) != _blank_as_none(after):
                 changed[attr.key] = [_jsonable(before), _jsonable(after)]
+    for rel in mapper.relationships:
+        if rel.direction is not MANYTOONE or (fields and rel.key not in fields):
+            continue
+        history = state.attrs[rel.key].history
+        if not history.added:
+            continue
+        target = history.added[0]
+        for local, remote in rel.local_remote_pairs:
+            key = mapper.get_property_by_column(local).key
+            if key in changed:
+                continue
+            before = state.attrs[key].value
+            after = getattr(target, inspect(target).mapper.get_property_by_column(remote).key) if target else None
+            if _blank_as_none(before) != _blank_as_none(after):
+                changed[key] = [_jsonable(before), _jsonable(after)]
     return changed
 
 

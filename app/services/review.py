@@ -43,8 +43,15 @@ def _institution_active(document):
         raise ServiceError("培训机构已注销，不能上报")
 
 
+def _plan_can_be_submitted(plan):
+    from app.services.staffing import require_staffed_for
+
+    _institution_active(plan)
+    require_staffed_for(plan.institution_id, plan.trade_code)
+
+
 KINDS = {
-    "training_plan": DocumentKind("training_plan", "培训计划", TrainingPlan, before={"submit": _institution_active}),
+    "training_plan": DocumentKind("training_plan", "培训计划", TrainingPlan, before={"submit": _plan_can_be_submitted}),
     "exam_plan": DocumentKind("exam_plan", "考核计划", ExamPlan, before={"submit": _institution_active}),
     "score_report": DocumentKind("score_report", "成绩报审", ScoreReport, before={"submit": _institution_active}),
     "enterprise": DocumentKind("enterprise", "企业资质", Enterprise, implicit_accept=True),
