@@ -235,6 +235,8 @@ def load_demo():
             review.move(plan, "accept", user=users["nb"])
             review.move(plan, "approve", user=users["nb"])
     _spread_review_times(rng, now)
+    add_demo_enterprise_documents()
+    add_demo_understaffed_institution()
     return "demo data loaded: %d accounts" % db.session.query(AppUser).count()
 
 
@@ -289,3 +291,154 @@ def add_staff_roster(institution, rng):
         for _ in range(8):
             person("examiner", specialty=specialty)
     db.session.flush()
+
+
+# --- 企业资质文件 of the demo enterprises: small real PDF/PNG files a newcomer can open -----------------
+
+_CJK_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+def demo_pdf(title, lines):
+    """A one-page A4 PDF with Chinese text (ReportLab's built-in CID font STSong-Light, no font file needed)."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    width, height = A4
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    page.setTitle(title)
+    page.setStrokeColorRGB(0.75, 0.1, 0.1)
+    page.rect(40, 40, width - 80, height - 80)
+    page.setFont("STSong-Light", 26)
+    page.drawCentredString(width / 2, height - 130, title)
+    page.setFont("STSong-Light", 14)
+    for index, line in enumerate(lines):
+        page.drawString(90, height - 200 - index * 30, line)
+    page.setFont("STSong-Light", 11)
+    page.drawCentredString(width / 2, 70, "本文件为系统演示数据，不具有任何法律效力")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def demo_png(title, lines):
+    """A small certificate-like PNG; lines are text or (Chinese, ASCII fallback) for machines without a CJK font."""
+    import io
+    import os
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 620), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 887, 607), outline=(170, 30, 30), width=6)
+    draw.ellipse((660, 400, 840, 580), outline=(200, 30, 30), width=5)
+    font_file = next((path for path in _CJK_FONT_FILES if os.path.exists(path)), None)
+
+    def font(size):
+        return ImageFont.truetype(font_file, size) if font_file else ImageFont.load_default(size=size)
+
+    def pick(text):
+        chinese, fallback = text if isinstance(text, tuple) else (text, None)
+        return chinese if font_file else fallback
+
+    draw.text((450, 70), pick((title, "QUALIFICATION CERTIFICATE (DEMO)")), fill=(140, 20, 20),
+              font=font(40), anchor="mm")
+    y = 150
+    for line in lines:
+        text = pick(line)
+        if text:
+            draw.text((70, y), text, fill="black", font=font(24))
+            y += 50
+    draw.text((750, 490), "DEMO", fill=(200, 30, 30), font=font(36), anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def add_demo_enterprise_documents():
+    """Give every enterprise that lacks them its 企业承诺书, 营业执照 and 企业资质证书 (idempotent)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services.dictionaries import label
+    from app.services.uploads import save_upload
+
+    added = 0
+    missing = db.session.query(Enterprise).filter(
+        (Enterprise.commitment_file_id.is_(None)) | (Enterprise.license_file_id.is_(None))
+        | (Enterprise.qualification_file_id.is_(None))).order_by(Enterprise.id).all()
+    for enterprise in missing:
+        owner = db.session.query(AppUser).filter_by(enterprise_id=enterprise.id).order_by(AppUser.id).first()
+        today = datetime.date.today().strftime("%Y年%m月%d日")
+        documents = {
+            "commitment_file": ("企业承诺书（演示）.pdf", demo_pdf("企业承诺书（演示）", [
+                "本企业郑重承诺：在建筑技能工人培训管理系统中填报的企业信息",
+                "及上传的营业执照、企业资质证书等材料真实、准确、有效，",
+                "如有虚假，愿承担相应责任。",
+                "", "企业名称：%s" % enterprise.name, "统一社会信用代码：%s" % enterprise.uscc,
+                "法定代表人：%s" % (enterprise.legal_representative or ""), "日期：%s" % today])),
+            "license_file": ("营业执照（演示）.pdf", demo_pdf("营业执照（演示）", [
+                "统一社会信用代码：%s" % enterprise.uscc, "名称：%s" % enterprise.name, "类型：有限责任公司",
+                "法定代表人：%s" % (enterprise.legal_representative or ""), "住所：%s" % (enterprise.address or ""),
+                "经营范围：建设工程施工；建筑劳务分包"])),
+            "qualification_file": ("企业资质证书（演示）.png", demo_png("企业资质证书（演示）", [
+                "企业名称：%s" % enterprise.name,
+                ("证书编号：%s" % (enterprise.qualification_cert_no or ""),
+                 "Certificate No.: %s" % (enterprise.qualification_cert_no or "")),
+                ("统一社会信用代码：%s" % enterprise.uscc, "USCC: %s" % enterprise.uscc),
+                "资质类别：%s %s" % (label("qualification_category", enterprise.qualification_category),
+                                 enterprise.qualification_grade or "")])),
+        }
+        for field, (filename, data) in documents.items():
+            if getattr(enterprise, field + "_id") is not None:
+                continue
+            record = save_upload(FileStorage(io.BytesIO(data), filename=filename), owner_type="enterprise",
+                                 owner_id=enterprise.id, purpose=field, user_id=owner.id if owner else None)
+            setattr(enterprise, field + "_id", record.id)
+            added += 1
+    db.session.commit()
+    return added
+
+
+def add_demo_understaffed_institution():
+    """An institution whose roster does NOT meet the staffing rule, so its detail page lists what is missing.
+
+    杭州余杭建筑技能培训中心 (set up by 杭州): 1 安全生产知识培训师资, a 砌筑工 theory teacher, 3 土建 考评员,
+    and a draft 钢筋工 plan — so it lacks a safety teacher, a 钢筋工 theory teacher and 5 土建 examiners.
+    """
+    department = db.session.query(Department).filter_by(region_code="330100").first()
+    if department is None or db.session.query(Institution.id).filter_by(name="杭州余杭建筑技能培训中心").first():
+        return
+    rng = random.Random(330110)
+    institution = Institution(
+        code=allocate_institution_code("330110"), name="杭州余杭建筑技能培训中心", uscc=make_uscc(100777),
+        institution_type="social", region_code="330110", address="杭州市余杭区临平大道88号",
+        legal_representative="沈建平", contact_person="教务科", contact_phone="0571-86120001",
+        department_id=department.id, status="active",
+    )
+    db.session.add(institution)
+    db.session.flush()
+    for category, extra in (("safety", {}), ("theory", {"trade_code": "010"}), ("examiner", {"specialty": "土建"}),
+                            ("examiner", {"specialty": "土建"}), ("examiner", {"specialty": "土建"})):
+        first17 = "33011019%02d0%d1%d%03d" % (rng.randint(60, 90), rng.randint(1, 9), rng.randint(0, 2),
+                                               rng.randint(1, 999))
+        db.session.add(Staff(institution_id=institution.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                             id_number=first17 + id_check_char(first17), mobile="1378600%04d" % rng.randint(0, 9999),
+                             category=category, title="工程师", **extra))
+    today = datetime.date.today()
+    db.session.add(TrainingPlan(
+        institution_id=institution.id, name="2026年第1期钢筋工（五级）培训", trade_code="020", skill_level="5",
+        training_type="initial", capacity=40, fee=1000, hours=64, enroll_start=today + datetime.timedelta(days=5),
+        enroll_end=today + datetime.timedelta(days=25), train_start=today + datetime.timedelta(days=26),
+        train_end=today + datetime.timedelta(days=45), location="杭州市余杭区实训基地", contact_person="沈老师",
+        contact_phone="0571-86120001", review_state="draft",
+    ))
+    db.session.commit()

@@ -66,7 +66,9 @@ def seed_dictionaries():
     """Seed types with their items; the 工种 list comes from the national platform's codes."""
     trades = _rows("trades.csv")
     specialty = _dict_type("specialty")
-    for order, name in enumerate(dict.fromkeys(r["specialty"] for r in trades)):
+    # 专业 in the order the national list first uses them, 其他 last; value = label = the name.
+    names = sorted(dict.fromkeys(r["specialty"] for r in trades), key=lambda name: name == "其他")
+    for order, name in enumerate(names):
         _ensure_item(specialty, name, name, order)
     trade = _dict_type("trade")
     for order, row in enumerate(trades):

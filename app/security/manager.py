@@ -1,6 +1,7 @@
 """Security manager: our user model, the role-choosing login, the login rate limit and per-request checks."""
-from flask import flash, g, make_response, redirect, render_template, request
+from flask import flash, g, jsonify, make_response, redirect, render_template, request
 from flask_appbuilder import expose
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -75,13 +76,18 @@ class AppUserView(UserDBModelView):
 
 
 def too_many_login_attempts(_request_limit):
-    """The page for a breached login rate limit (AUTH_RATE_LIMIT): Chinese, status 429."""
-    page = render_template("error.html", code=429, message=_("登录尝试过于频繁，请稍后再试"))
-    return make_response(page, 429)
+    """The answer to a breached rate limit: a Chinese page (JSON for the REST API), status 429."""
+    if request.endpoint and request.endpoint.endswith(".login"):
+        message = _("登录尝试过于频繁，请稍后再试")
+    else:
+        message = _("请求过于频繁，请稍后再试")
+    if request.path.startswith("/api/"):
+        return make_response(jsonify(message=message), 429)
+    return make_response(render_template("error.html", code=429, message=message), 429)
 
 
 class AppSecurityManager(SecurityManager):
-    """FAB's manager with our user model and views."""
+    """FAB's manager with our user model and views; every way in goes through accounts.authenticate."""
 
     user_model = AppUser
     authdbview = LoginView
@@ -94,11 +100,35 @@ class AppSecurityManager(SecurityManager):
         limiter.init_app(app)
         return limiter
 
+    def register_views(self):
+        super().register_views()
+        # FAB limits only the login page; the REST API's token login is a way in too.
+        api = next((view for view in self.appbuilder.baseviews if isinstance(view, SecurityApi)), None)
+        if self.is_auth_limited and api is not None and api.blueprint is not None:
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
+
+    def auth_user_db(self, username, password):
+        """FAB's password check (used by the REST API's token login): our lockout, refusals and 操作日志."""
+        from app.services.accounts import API_LOGIN, authenticate
+
+        try:
+            return authenticate(username, password, API_LOGIN)
+        except ServiceError:
+            return None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A REST API token stops working when its account may no longer log in (e.g. 注销)."""
+        from app.services.accounts import login_refusal
+
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        if user is not None and login_refusal(user):
+            g.user = current_user  # anonymous again
+            return None
+        return user
+
     @staticmethod
     def before_request():
         """Bind the user and log out accounts that lost the right to be logged in (e.g. 注销)."""
-        from flask_login import current_user
-
         from app.services.accounts import login_refusal
 
         g.user = current_user

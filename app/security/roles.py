@@ -35,7 +35,7 @@ ROLE_PERMISSIONS = {
         "UserDBModelView": READ,
         "RoleModelView": READ,
         "Enterprise": READ + ("can_download",),
-        "Institution": READ + ("can_download",),
+        "Institution": READ,
         "Staff": READ,
         "TrainingPlanReview": READ + ("can_records",),
         "ExamPlanReview": READ + ("can_records",),
@@ -53,12 +53,15 @@ ROLE_PERMISSIONS = {
     "Department": {
         "Enterprise": READ + ("can_download",),
         "EnterpriseReview": REVIEW,
-        "Institution": READ + ("can_download",),
-        "Staff": READ,
+        "Institution": READ + WRITE + ("can_cancel", "can_restore"),
+        "Staff": CRUD,
+        "InstitutionAccount": READ + ("can_add", "can_toggle", "can_resetpassword"),
         "TrainingPlanReview": REVIEW,
         "ExamPlanReview": REVIEW,
         "ScoreReportReview": REVIEW,
-        "Enrollment": READ,
+        "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
+        "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
+        "Dashboard": ("can_list", "can_export"),  # 统计分析 → 行业数据看板
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
@@ -67,12 +70,13 @@ ROLE_PERMISSIONS = {
         "EnterpriseApi": API_READ,
     },
     "Institution": {
-        "Institution": READ + ("can_download",),
-        "Staff": READ,
+        "MyInstitution": READ + ("can_edit",),
+        "Staff": CRUD,
         "TrainingPlan": OWN_DOC,
         "ExamPlan": OWN_DOC,
         "ScoreReport": READ + ("can_workflow", "can_records"),
-        "Enrollment": READ,
+        "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
+        "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
@@ -80,9 +84,10 @@ ROLE_PERMISSIONS = {
         "EnrollmentApi": API_READ,
     },
     "Enterprise": {
-        "MyEnterprise": READ + ("can_workflow", "can_records", "can_download"),
+        "MyEnterprise": READ + ("can_edit", "can_workflow", "can_records", "can_download"),
         "Worker": READ,
-        "Enrollment": READ,
+        "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
+        "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),

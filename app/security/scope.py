@@ -17,6 +17,9 @@ from app.models import (
 from app.security.models import AppUser
 
 
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1  # the range of an Integer primary key (PostgreSQL integer)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one account may see: everything, a region prefix, one institution or one enterprise."""
@@ -73,6 +76,8 @@ class Scope:
             pk = int(pk)
         except (TypeError, ValueError):
             abort(404)
+        if not INT_MIN <= pk <= INT_MAX:
+            abort(404)  # no integer column holds it (the database would fail, not answer "none")
         row = session.execute(select(model).where(model.id == pk, self.criterion(model))).scalar_one_or_none()
         if row is None:
             abort(404)
@@ -244,6 +249,9 @@ _OWNER_MODELS = {
 def _file_rule(s):
     clauses = []
     for owner_type, model in _OWNER_MODELS.items():
+        if s.kind == "enterprise" and owner_type == "institution":
+            # Enterprises see active institutions to choose plans, not the institutions' documents.
+            continue
         inner = s.criterion(model)
         clauses.append((UploadedFile.owner_type == owner_type)
                        & UploadedFile.owner_id.in_(select(model.id).where(inner)))

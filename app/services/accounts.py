@@ -11,6 +11,9 @@ from app.security.passwords import password_problem
 from app.services import ServiceError
 from app.services import audit
 
+API_LOGIN = "api"  # the REST API's login (/api/v1/security/login) has no role option
+
+
 def _now():
     return datetime.datetime.now().replace(microsecond=0)
 
@@ -19,13 +22,14 @@ def authenticate(username, password, account_type):
     """Check credentials for the chosen login option; returns the user or raises ServiceError.
 
     Every attempt is recorded in the 操作日志; wrong passwords count towards the lockout, and a
-    successful login resets the count.
+    successful login resets the count. account_type API_LOGIN accepts any type (REST API tokens),
+    with every other check.
     """
     username = (username or "").strip()
     user = db.session.query(AppUser).filter(AppUser.username == username).one_or_none() if username else None
     now = _now()
     try:
-        if account_type not in ACCOUNT_TYPES:
+        if account_type not in ACCOUNT_TYPES and account_type != API_LOGIN:
             raise ServiceError(_("请选择登录身份"))
         if user is None or not password:
             # Same work as a real check, so timing does not tell which usernames exist.
@@ -37,7 +41,7 @@ def authenticate(username, password, account_type):
             if _count_failure(user, now):
                 raise ServiceError(_locked_message(user))
             raise ServiceError(_("用户名或密码错误"))
-        if user.account_type != account_type:
+        if account_type != API_LOGIN and user.account_type != account_type:
             raise ServiceError(_("该账号不是“%(chosen)s”账号，请选择“%(right)s”登录",
                                  chosen=_(ACCOUNT_TYPES[account_type]), right=_(user.account_type_label)))
         refusal = login_refusal(user)
@@ -59,7 +63,7 @@ def authenticate(username, password, account_type):
 
 def _login_detail(account_type, reason=None):
     """操作日志 text of a login attempt: the option chosen and, for a refusal, why."""
-    chosen = "登录身份：%s" % ACCOUNT_TYPES.get(account_type, account_type or "-")
+    chosen = "登录身份：%s" % ("REST接口" if account_type == API_LOGIN else ACCOUNT_TYPES.get(account_type, "-"))
     return "%s；%s" % (chosen, reason) if reason else chosen
 
 
@@ -79,7 +83,10 @@ def _count_failure(user, now):
 
 
 def login_refusal(user):
-    """Why an otherwise valid account may not log in (or stay logged in) now, or None."""
+    """Why an otherwise valid account may not log in now, or None.
+
+    Re-checked on every request (AppSecurityManager.before_request), so a 注销 ends open sessions too.
+    """
     if not user.active:
         return _("该账号已停用，请联系管理员")
     if user.account_type == "institution":
@@ -92,11 +99,6 @@ def login_refusal(user):
     if user.account_type == "enterprise" and user.enterprise is None:
         return _("该账号未关联企业")
     return None
-
-
-def still_allowed(user):
-    """Re-checked on every request, so a 注销 takes effect for sessions already open."""
-    return login_refusal(user) is None
 
 
 def change_password(user, old_password, new_password, confirm):

@@ -131,31 +131,42 @@ def trade_specialties(trade_codes=None):
 
 # --- form field ----------------------------------------------------------------------------------
 
-def _edited_record_value(name):
-    """On a POST that edits a record (FAB edit: /<view>/edit/<pk>), that record's stored value.
+def edited_record():
+    """On a POST that edits a record (FAB edit: /<view>/edit/<pk>), that record as stored, else None.
 
-    FAB builds the edit form from request.form only, so the field's object_data is empty on POST;
-    the record is loaded through the view's own (scoped) datamodel. g.dict_form_record, when a
-    custom view sets it, takes precedence.
+    FAB builds the edit form from request.form only, so fields lose their object data on POST;
+    the record is loaded through the view's own (scoped) datamodel, once per request. A custom
+    view may name the record itself with g.dict_form_record.
     """
     if not has_request_context() or request.method != "POST":
         return None
     record = g.get("dict_form_record")
     if record is None:
-        pk = (request.view_args or {}).get("pk")
-        if pk is None or not request.blueprint:
-            return None
-        appbuilder = getattr(current_app, "appbuilder", None)
-        view = next((v for v in getattr(appbuilder, "baseviews", [])
-                     if getattr(v, "blueprint", None) is not None and v.blueprint.name == request.blueprint), None)
-        datamodel = getattr(view, "datamodel", None)
-        if datamodel is None:
-            return None
-        record = datamodel.get(pk, getattr(view, "_base_filters", None))
-        if record is None:
-            return None
-        g.dict_form_record = record
-    return getattr(record, name, None)
+        if _RECORD_KEY not in request.environ:
+            request.environ[_RECORD_KEY] = _record_of_view()
+        record = request.environ[_RECORD_KEY]
+    return record
+
+
+def _edited_record_value(name):
+    record = edited_record()
+    return getattr(record, name, None) if record is not None else None
+
+
+_RECORD_KEY = "app.dict_form_record"
+
+
+def _record_of_view():
+    pk = (request.view_args or {}).get("pk")
+    if pk is None or not request.blueprint:
+        return None
+    appbuilder = getattr(current_app, "appbuilder", None)
+    view = next((v for v in getattr(appbuilder, "baseviews", [])
+                 if getattr(v, "blueprint", None) is not None and v.blueprint.name == request.blueprint), None)
+    datamodel = getattr(view, "datamodel", None)
+    if datamodel is None:
+        return None
+    return datamodel.get(pk, getattr(view, "_base_filters", None))
 
 
 class DictSelectField(SelectField):

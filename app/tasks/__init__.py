@@ -30,5 +30,6 @@ def init_celery(app):
     celery.set_default()
     app.extensions["celery"] = celery
     from app.tasks import jobs  # noqa: F401  (register tasks)
+    from app.tasks import exports  # noqa: F401  (register the export task)
 
     return celery

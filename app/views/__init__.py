@@ -6,14 +6,19 @@ def register_views(appbuilder):
     """Register views and menus; which role sees which is decided in app.security.roles."""
     from app.views.account import ChangePasswordView
     from app.views.documents import (
-        CertificateView, EnrollmentView, ExamPlanReviewAll, ExamPlanReviewPending, ExamPlanReviewReviewed,
+        CertificateView, ExamPlanReviewAll, ExamPlanReviewPending, ExamPlanReviewReviewed,
         ExamPlanView, ScoreReportReviewAll, ScoreReportReviewPending, ScoreReportReviewReviewed, ScoreReportView,
-        TrainingPlanReviewAll, TrainingPlanReviewPending, TrainingPlanReviewReviewed, TrainingPlanView, WorkerView,
+        WorkerView,
+    )
+    from app.views.dashboard import DashboardView
+    from app.views.enrollees import EnrollmentView, ExportJobView
+    from app.views.plans import (
+        TrainingPlanReviewAll, TrainingPlanReviewPending, TrainingPlanReviewReviewed, TrainingPlanView,
     )
     from app.views.files import FileView
+    from app.views.institutions import InstitutionAccountView, InstitutionView, MyInstitutionView, StaffView
     from app.views.org import (
-        EnterpriseReviewAll, EnterpriseReviewPending, EnterpriseReviewReviewed, EnterpriseView, InstitutionView,
-        MyEnterpriseView, StaffView,
+        EnterpriseReviewAll, EnterpriseReviewPending, EnterpriseReviewReviewed, EnterpriseView, MyEnterpriseView,
     )
     from app.views.public import PublicView
     from app.views.system import (
@@ -34,7 +39,9 @@ def register_views(appbuilder):
     menu(WorkerView, "WorkerList", _l("学员管理"), "EnterpriseMenu", _l("企业信息"))
     menu(InstitutionView, "InstitutionList", _l("培训机构管理"), "InstitutionMenu", _l("培训机构"),
          category_icon="fa-university")
+    menu(MyInstitutionView, "MyInstitution", _l("本机构信息"), "InstitutionMenu", _l("培训机构"))
     menu(StaffView, "StaffList", _l("师资及考评员"), "InstitutionMenu", _l("培训机构"))
+    menu(InstitutionAccountView, "InstitutionAccountList", _l("管理人员账号"), "InstitutionMenu", _l("培训机构"))
     menu(TrainingPlanReviewPending, "TrainingPlanPending", _l("未审核"), "TrainingPlanMenu", _l("培训计划"),
          category_icon="fa-calendar")
     menu(TrainingPlanReviewReviewed, "TrainingPlanReviewed", _l("已审核"), "TrainingPlanMenu", _l("培训计划"))
@@ -53,6 +60,8 @@ def register_views(appbuilder):
     menu(CertificateView, "CertificateList", _l("证书"), "ScoreMenu", _l("成绩证书"))
     menu(EnrollmentView, "EnrollmentQuery", _l("报名人员查询"), "EnrollmentMenu", _l("报名人员"),
          category_icon="fa-users")
+    appbuilder.add_view_no_menu(ExportJobView)
+    menu(DashboardView, "IndustryDashboard", _l("行业数据看板"), "StatsMenu", _l("统计分析"), category_icon="fa-bar-chart")
     # 系统管理员
     menu(DepartmentView, "DepartmentList", _l("主管部门"), "SystemMenu", _l("系统管理"), category_icon="fa-cogs")
     menu(AccountView, "AccountList", _l("账号管理"), "SystemMenu", _l("系统管理"))

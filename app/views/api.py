@@ -9,14 +9,32 @@ rows of the whole related table (`add_columns.values`), and related objects woul
 from flask import current_app
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_appbuilder.exceptions import FABException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 from sqlalchemy.orm import RelationshipProperty
 
 from app.models import Enrollment, Enterprise, TrainingPlan
+from app.security.scope import INT_MAX, INT_MIN
 from app.views.base import SCOPE
 
 READ_ONLY = ["can_get", "can_info"]
+
+LABELS = {
+    "id": "编号", "institution_id": "培训机构编号", "name": "名称", "trade_code": "工种", "skill_level": "技能等级",
+    "training_type": "培训类型", "capacity": "计划人数", "fee": "培训费用（元）", "hours": "学时",
+    "enroll_start": "报名开始", "enroll_end": "报名截止", "train_start": "培训开始", "train_end": "培训结束",
+    "location": "培训地点", "contact_person": "联系人", "contact_phone": "联系电话", "review_state": "审核状态",
+    "review_opinion": "审核意见", "submitted_at": "上报时间", "accepted_at": "受理时间", "reviewed_at": "审核时间",
+    "plan_id": "培训计划编号", "worker_id": "学员编号", "enterprise_id": "企业编号", "exam_plan_id": "考核计划编号",
+    "worker_name": "姓名", "masked_id_number": "身份证号", "id_number": "身份证号", "mobile": "手机号",
+    "enterprise_name": "企业名称", "institution_name": "培训机构名称", "plan_name": "培训计划名称",
+    "exam_plan_name": "考核计划名称", "exam_status": "考核计划", "score_status": "成绩报审", "cert_status": "培训证书",
+    "enrolled_at": "报名时间", "paid_at": "缴费时间", "in_class": "已开班", "attendance_result": "考勤结果",
+    "cancelled_at": "取消时间", "uscc": "统一社会信用代码", "region_code": "区划代码", "address": "地址",
+    "legal_representative": "法定代表人", "contact_mobile": "联系人手机", "qualification_category": "资质类别",
+    "qualification_grade": "资质等级", "qualification_cert_no": "资质证书编号", "created_at": "注册时间",
+}
 
 
 class PlainColumnConverter(Model2SchemaConverter):
@@ -49,6 +67,7 @@ class ScopedModelRestApi(ModelRestApi):
 
     def __init__(self):
         self.base_filters = list(self.base_filters or []) + SCOPE
+        self.label_columns = {**LABELS, **(self.label_columns or {})}  # FAB adds to it: one dict per API
         super().__init__()
 
     def _init_properties(self):
@@ -56,10 +75,10 @@ class ScopedModelRestApi(ModelRestApi):
                      if isinstance(p, RelationshipProperty)}
         for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns",
                      "order_columns"):
-            columns = getattr(self, attr, None)
-            if columns and any(c.split(".")[0] in relations for c in columns):
+            named = sorted(c for c in getattr(self, attr, None) or [] if c.split(".")[0] in relations)
+            if named:
                 raise ValueError("%s.%s must not name relationships (they leak related rows): %s"
-                                 % (type(self).__name__, attr, sorted(c for c in columns if c.split(".")[0] in relations)))
+                                 % (type(self).__name__, attr, named))
         # Any form/info field that still reached a related table is filtered through the scope too.
         scoped = {name: SCOPE for name in relations}
         self.add_query_rel_fields = {**scoped, **(self.add_query_rel_fields or {})}
@@ -76,7 +95,39 @@ class ScopedModelRestApi(ModelRestApi):
             page, page_size = 0, self.page_size
         if page_size < 1 or page_size > limit:
             page_size = limit
-        return page, page_size
+        return min(page, INT_MAX // limit), page_size  # an OFFSET the database accepts
+
+    def _handle_filters_args(self, rison_args):
+        """Integer filter values the database cannot hold are a 400, not a 500."""
+        for flt in rison_args.get("filters", []) or []:
+            column = getattr(self.datamodel.obj, str(flt.get("col", "")), None)
+            python_type = getattr(getattr(column, "type", None), "python_type", None) if column is not None else None
+            if python_type is int:
+                values = flt.get("value") if isinstance(flt.get("value"), list) else [flt.get("value")]
+                for value in values:
+                    try:
+                        ok = INT_MIN <= int(value) <= INT_MAX
+                    except (TypeError, ValueError):
+                        ok = False
+                    if not ok:
+                        raise FABException("筛选值“%s”不是有效的编号" % value)
+        return super()._handle_filters_args(rison_args)
+
+    # An id no integer column can hold answers 404 (FAB would hand it to the database: a 500).
+    def _pk_possible(self, pk):
+        try:
+            return INT_MIN <= int(pk) <= INT_MAX
+        except (TypeError, ValueError):
+            return False
+
+    def get_headless(self, pk, **kwargs):
+        return super().get_headless(pk, **kwargs) if self._pk_possible(pk) else self.response_404()
+
+    def put_headless(self, pk):
+        return super().put_headless(pk) if self._pk_possible(pk) else self.response_404()
+
+    def delete_headless(self, pk):
+        return super().delete_headless(pk) if self._pk_possible(pk) else self.response_404()
 
     def _get_fields_info(self, cols, model_schema, filter_rel_fields, **kwargs):
         """`_info`'s add_columns/edit_columns: empty, these APIs are read-only (no form to describe).
@@ -93,11 +144,14 @@ PLAN_COLUMNS = ["id", "institution_id", "name", "trade_code", "skill_level", "tr
                 "contact_phone", "review_state", "review_opinion", "submitted_at", "accepted_at", "reviewed_at"]
 
 
+
+
 class TrainingPlanApi(ScopedModelRestApi):
     """培训计划 (read-only)."""
 
     resource_name = "trainingplan"
     class_permission_name = "TrainingPlanApi"
+    list_title = show_title = "培训计划"
     datamodel = SQLAInterface(TrainingPlan)
     list_columns = show_columns = PLAN_COLUMNS
     add_columns = edit_columns = ["name"]
@@ -117,6 +171,7 @@ class EnrollmentApi(ScopedModelRestApi):
 
     resource_name = "enrollment"
     class_permission_name = "EnrollmentApi"
+    list_title = show_title = "报名人员"
     datamodel = SQLAInterface(Enrollment)
     list_columns = show_columns = ENROLLMENT_COLUMNS
     add_columns = edit_columns = ["worker_name"]
@@ -136,6 +191,7 @@ class EnterpriseApi(ScopedModelRestApi):
 
     resource_name = "enterprise"
     class_permission_name = "EnterpriseApi"
+    list_title = show_title = "企业"
     datamodel = SQLAInterface(Enterprise)
     list_columns = show_columns = ENTERPRISE_COLUMNS
     add_columns = edit_columns = ["name"]

@@ -10,7 +10,7 @@ from flask_appbuilder.security.decorators import has_access
 from sqlalchemy.orm import RelationshipProperty
 
 from app.extensions import db
-from app.security.scope import current_scope
+from app.security.scope import INT_MAX, INT_MIN, current_scope
 from app.services import audit
 
 
@@ -75,6 +75,39 @@ class ScopedModelView(ModelView):
         page_size = max(1, min(int(page_size), limit))
         return super()._get_list_widget(filters, page_size=page_size, **kwargs)
 
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        """FAB's FileColumn download sends any file of UPLOAD_FOLDER by name, with no scope at all.
+
+        Uploads are served by FileView (/files/<pk>), which checks the owner's scope; here: 404.
+        """
+        abort(404)
+
+    # --- FAB's show/edit/delete: an id no integer column can hold is a 404, not a database error ---
+
+    def _check_pk(self, pk):
+        column = self.datamodel.obj.__mapper__.primary_key[0]
+        if column.type.python_type is int:
+            try:
+                value = int(pk)
+            except (TypeError, ValueError):
+                abort(404)
+            if not INT_MIN <= value <= INT_MAX:
+                abort(404)
+
+    def _show(self, pk):
+        self._check_pk(pk)
+        return super()._show(pk)
+
+    def _edit(self, pk):
+        self._check_pk(pk)
+        return super()._edit(pk)
+
+    def _delete(self, pk):
+        self._check_pk(pk)
+        return super()._delete(pk)
+
     # --- actions: FAB loads their rows without base filters, so re-check the scope here ----------
 
     def scoped_get(self, pk):
@@ -89,7 +122,9 @@ class ScopedModelView(ModelView):
             abort(404)
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
             abort(403)
-        return self.actions[name].func(self.scoped_get(pk))
+        item = self.scoped_get(pk)
+        # A list-only action (single=False) iterates its argument: give it a list, not a 500.
+        return self.actions[name].func(item if self.actions[name].single else [item])
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):

@@ -4,11 +4,13 @@ Messages are Chinese and shown next to the field; FAB's own converter is bypasse
 because it appends generic validators (English-sourced "Already exists.", and InputRequired on
 NOT NULL booleans, which makes an unticked 启用 checkbox impossible to save).
 """
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
 from app.extensions import db
@@ -20,14 +22,36 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def enabled_field(label, default=True, description=None):
+def enabled_field(label, default=True, description=""):
     """A plain checkbox: unticked means False (FAB's converted one wrongly requires a tick)."""
-    return BooleanField(label, default=default, description=description)
+    return BooleanField(label, default=default, description=description or "")
 
 
 def _editing_pk(form):
     # FAB sets form._id to the primary key of the record being edited before validating.
     return getattr(form, "_id", None)
+
+
+class ReadOnlyField(StringField):
+    """Shows a stored value on an edit form (e.g. the code being edited); what is posted is ignored."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"readonly": True})
+        super().__init__(label, validators, **kwargs)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(None, data, extra_filters)  # never from the request
+        if self.data in (None, ""):
+            from app.services.dictionaries import edited_record
+
+            record = edited_record()
+            self.data = getattr(record, self.short_name, None) if record is not None else None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+    def populate_obj(self, obj, name):
+        pass  # read-only
 
 
 class UniqueValue:
@@ -82,6 +106,7 @@ class RegionSelectField(SelectField):
 
     def __init__(self, label=None, validators=None, prefix=None, counties_only=False, **kwargs):
         kwargs.setdefault("invalid_choice_message", _l("请选择有效的行政区划"))
+        kwargs.setdefault("widget", Select2Widget())  # searchable: a province has about a hundred regions
         super().__init__(label, validators, choices=[], validate_choice=True, **kwargs)
         self.prefix, self.counties_only = prefix, counties_only
 

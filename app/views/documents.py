@@ -1,58 +1,10 @@
-"""Training plans, exam plans, score reports, enrollments, workers and certificates (lists + review)."""
+"""Exam plans, score reports, enrollments, workers and certificates (lists + review); training plans: app.views.plans."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.models import Certificate, Enrollment, ExamPlan, ScoreReport, TrainingPlan, Worker
+from app.models import Certificate, ExamPlan, ScoreReport, Worker
 from app.views.base import ReadOnlyScopedView
 from app.views.review import ReviewMixin, review_tabs
-
-PLAN_LABELS = {
-    "institution": _l("培训机构"), "name": _l("计划名称"), "trade_code": _l("工种"), "trade_label": _l("工种"), "skill_level": _l("技能等级"), "skill_level_label": _l("技能等级"),
-    "training_type": _l("培训类型"), "training_type_label": _l("培训类型"), "capacity": _l("计划人数"), "fee": _l("培训费用（元）"), "hours": _l("学时"),
-    "enroll_start": _l("报名开始"), "enroll_end": _l("报名截止"), "train_start": _l("培训开始"),
-    "train_end": _l("培训结束"), "location": _l("培训地点"), "contact_person": _l("联系人"),
-    "contact_phone": _l("联系电话"), "review_state_label": _l("审核状态"), "review_state": _l("审核状态"),
-    "review_opinion": _l("审核意见"), "submitted_at": _l("上报时间"), "accepted_at": _l("受理时间"),
-    "reviewed_at": _l("审核时间"), "progress_label": _l("进度"),
-}
-PLAN_SHOW = ["institution", "name", "trade_label", "skill_level_label", "training_type_label", "capacity", "fee", "hours",
-             "enroll_start", "enroll_end", "train_start", "train_end", "location", "contact_person",
-             "contact_phone", "review_state_label", "progress_label", "review_opinion", "submitted_at", "accepted_at",
-             "reviewed_at"]
-
-
-class TrainingPlanReviewBase(ReviewMixin, ReadOnlyScopedView):
-    """培训计划 as the department reviews it."""
-
-    datamodel = SQLAInterface(TrainingPlan)
-    show_title = _l("培训计划详情")
-    list_columns = ["name", "institution", "trade_label", "skill_level_label", "enroll_start", "enroll_end",
-                    "review_state_label", "submitted_at"]
-    show_columns = PLAN_SHOW
-    search_columns = ["name", "trade_code", "review_state", "enroll_start", "submitted_at"]
-    label_columns = PLAN_LABELS
-    base_order = ("submitted_at", "desc")
-
-
-TrainingPlanReviewPending, TrainingPlanReviewReviewed, TrainingPlanReviewAll = review_tabs(
-    TrainingPlanReviewBase, "TrainingPlanReview", "培训计划")
-
-
-class TrainingPlanView(ReviewMixin, ReadOnlyScopedView):
-    """培训计划 as the institution manages it (the form arrives with the training-plans issue)."""
-
-    datamodel = SQLAInterface(TrainingPlan)
-    class_permission_name = "TrainingPlan"
-    base_permissions = ["can_list", "can_show", "can_workflow", "can_records"]
-    list_title = _l("培训计划")
-    show_title = _l("培训计划详情")
-    list_columns = ["name", "trade_label", "skill_level_label", "enroll_start", "enroll_end", "review_state_label",
-                    "progress_label"]
-    show_columns = PLAN_SHOW
-    search_columns = ["name", "trade_code", "review_state"]
-    label_columns = PLAN_LABELS
-    _is_review_view = False
-
 
 EXAM_LABELS = {
     "institution": _l("培训机构"), "plan": _l("培训计划"), "name": _l("考核计划名称"), "theory_start": _l("理论考试开始"),
@@ -134,33 +86,6 @@ class ScoreReportView(ReviewMixin, ReadOnlyScopedView):
     search_columns = ["review_state"]
     label_columns = SCORE_LABELS
     _is_review_view = False
-
-
-ENROLLMENT_LABELS = {
-    "worker_name": _l("姓名"), "masked_id_number": _l("身份证号"), "id_number": _l("身份证号"), "mobile": _l("手机号"),
-    "enterprise_name": _l("企业名称"), "institution_name": _l("培训机构名称"), "plan_name": _l("培训计划名称"),
-    "exam_plan_name": _l("考核计划名称"), "exam_status": _l("考核计划"), "score_status": _l("成绩报审"),
-    "cert_status": _l("培训证书"), "enrolled_at": _l("报名时间"), "paid_at": _l("缴费时间"),
-    "attendance_result": _l("考勤结果"),
-}
-
-
-class EnrollmentView(ReadOnlyScopedView):
-    """报名人员查询 (the full query, detail and export arrive with the enrollee-query issue)."""
-
-    datamodel = SQLAInterface(Enrollment)
-    class_permission_name = "Enrollment"
-    list_title = _l("报名人员查询")
-    show_title = _l("报名人员详情")
-    list_columns = ["worker_name", "masked_id_number", "mobile", "enterprise_name", "institution_name",
-                    "plan_name", "exam_plan_name", "exam_status", "score_status", "cert_status"]
-    show_columns = ["worker_name", "masked_id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
-                    "exam_plan_name", "enrolled_at", "paid_at", "attendance_result", "exam_status",
-                    "score_status", "cert_status"]
-    search_columns = ["worker_name", "id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
-                      "exam_plan_name", "exam_status", "score_status", "cert_status"]
-    label_columns = ENROLLMENT_LABELS
-    base_order = ("id", "desc")
 
 
 class WorkerView(ReadOnlyScopedView):

