@@ -80,6 +80,15 @@ class Config:
     LIST_PAGE_SIZE_MAX = 100
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # 证书推送 to the national system (SPEC §6): "local" records the push here; "http" POSTs to PUSH_ENDPOINT.
+    PUSH_ADAPTER = os.environ.get("PUSH_ADAPTER", "local")
+    PUSH_ENDPOINT = os.environ.get("PUSH_ENDPOINT", "")
+    PUSH_TOKEN = os.environ.get("PUSH_TOKEN", "")
+    PUSH_TIMEOUT_SECONDS = float(os.environ.get("PUSH_TIMEOUT_SECONDS", 10))
+    PUSH_MAX_ATTEMPTS = int(os.environ.get("PUSH_MAX_ATTEMPTS", 8))
+    PUSH_BACKOFF_SECONDS = float(os.environ.get("PUSH_BACKOFF_SECONDS", 60))  # doubled after every failure
+    PUSH_BACKOFF_MAX_SECONDS = float(os.environ.get("PUSH_BACKOFF_MAX_SECONDS", 6 * 3600))
+
 
 class TestConfig(Config):
     """Settings for the test-suite: isolated database, eager tasks unless a real worker is asked for."""

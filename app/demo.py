@@ -234,10 +234,21 @@ def load_demo():
         if state == "approved":
             review.move(plan, "accept", user=users["nb"])
             review.move(plan, "approve", user=users["nb"])
+    approve_demo_exam_plan(users["hz"])
     _spread_review_times(rng, now)
     add_demo_enterprise_documents()
     add_demo_understaffed_institution()
     return "demo data loaded: %d accounts" % db.session.query(AppUser).count()
+
+
+def approve_demo_exam_plan(reviewer):
+    """受理 and 审核通过 the demo exam plan, so its examinees have 准考证号, rooms and seats (and documents)."""
+    exam = db.session.query(ExamPlan).filter_by(name="2026年第6期砌筑工（五级）考核").first()
+    if exam is None or exam.review_state not in ("submitted", "accepted"):
+        return
+    if exam.review_state == "submitted":
+        review.move(exam, "accept", user=reviewer)
+    review.move(exam, "approve", user=reviewer, opinion="同意")
 
 
 def _spread_review_times(rng, now):
@@ -442,3 +453,39 @@ def add_demo_understaffed_institution():
         contact_phone="0571-86120001", review_state="draft",
     ))
     db.session.commit()
+
+
+# --- 成绩与证书: examinees with 准考证号 (used by the demo and the score/certificate tests) ---------------------
+
+def add_ticketed_examinees(exam, enterprise, enrolled_by, count, rng, *, area="330106"):
+    """`count` new workers of `enterprise`, enrolled in the exam's plan with attendance 合格, as candidates of
+    the (approved) exam plan holding 准考证号 (year + 机构代码 + exam serial + seat), room 1 and a seat."""
+    now = datetime.datetime.now().replace(microsecond=0)
+    plan = db.session.get(TrainingPlan, exam.plan_id)
+    institution = db.session.get(Institution, exam.institution_id)
+    taken = {c.seat_no for c in db.session.query(ExamCandidate).filter_by(exam_plan_id=exam.id)}
+    seat = max(taken or {0})
+    result = []
+    for _ in range(count):
+        id_number = make_id_number(rng, area)
+        while db.session.query(Worker.id).filter_by(id_number=id_number).first():
+            id_number = make_id_number(rng, area)
+        worker = Worker(id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                        gender=id_number_gender(id_number), birth_date=id_number_birth_date(id_number),
+                        mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)), education="senior",
+                        enterprise_id=enterprise.id)
+        db.session.add(worker)
+        db.session.flush()
+        enrollment = _enroll(plan, worker, enterprise, institution, enrolled_by, now)
+        enrollment.paid_amount, enrollment.paid_at, enrollment.in_class = plan.fee, now, True
+        enrollment.attended_hours, enrollment.attendance_result = plan.hours, "合格"
+        enrollment.attendance_confirmed_at = now
+        enrollment.exam_plan_id, enrollment.exam_plan_name, enrollment.exam_status = exam.id, exam.name, "已审核"
+        db.session.flush()
+        seat += 1
+        candidate = ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id, room_no=1, seat_no=seat,
+                                  ticket_no="%d%s%02d%03d" % (exam.year, institution.code, exam.serial, seat))
+        db.session.add(candidate)
+        result.append((candidate, enrollment))
+    db.session.commit()
+    return result

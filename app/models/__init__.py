@@ -11,5 +11,5 @@ from .org import (  # noqa: F401
 )
 from .people import Worker  # noqa: F401
 from .review import ReviewRecord  # noqa: F401
-from .stats import StatCertificateTrade, StatEnrollmentMonth, StatRefresh  # noqa: F401
+from .stats import StatEntCross, StatInstMonth, StatOrg, StatRefresh  # noqa: F401
 from .training import Enrollment, TrainingPlan  # noqa: F401

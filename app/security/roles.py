@@ -39,10 +39,13 @@ ROLE_PERMISSIONS = {
         "Staff": READ,
         "TrainingPlanReview": READ + ("can_records",),
         "ExamPlanReview": READ + ("can_records",),
+        "ExamDocument": ("can_download",),
         "ScoreReportReview": READ + ("can_records",),
+        "Scores": ("can_list",),
         "EnterpriseReview": READ + ("can_records",),
         "Enrollment": READ,
         "Worker": READ,
+        "EnrollmentManage": READ,  # 报名管理 (read-only)
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
@@ -58,8 +61,11 @@ ROLE_PERMISSIONS = {
         "InstitutionAccount": READ + ("can_add", "can_toggle", "can_resetpassword"),
         "TrainingPlanReview": REVIEW,
         "ExamPlanReview": REVIEW,
+        "ExamDocument": ("can_download",),  # 准考证, 桌贴, 签到表, 汇总表 of exam plans in scope
         "ScoreReportReview": REVIEW,
+        "Scores": ("can_list", "can_certificate"),  # 成绩与证书: 生成证书, 拉取证书, 推送, 撤销
         "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
+        "EnrollmentManage": READ + ("can_reopen",),  # 报名管理: read-only; 退回考勤 (institutions it set up)
         "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
         "Dashboard": ("can_list", "can_export"),  # 统计分析 → 行业数据看板
         "Certificate": READ,
@@ -73,9 +79,12 @@ ROLE_PERMISSIONS = {
         "MyInstitution": READ + ("can_edit",),
         "Staff": CRUD,
         "TrainingPlan": OWN_DOC,
-        "ExamPlan": OWN_DOC,
+        "ExamPlan": READ + WRITE + ("can_workflow", "can_records"),
+        "ExamDocument": ("can_download",),
         "ScoreReport": READ + ("can_workflow", "can_records"),
+        "Scores": ("can_list", "can_import"),  # 成绩导入: 模板下载, 导入, 上报/撤回
         "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
+        "EnrollmentManage": READ + ("can_pay", "can_open", "can_attendance"),  # 报名管理: 缴费, 开班, 确认考勤
         "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
@@ -85,13 +94,16 @@ ROLE_PERMISSIONS = {
     },
     "Enterprise": {
         "MyEnterprise": READ + ("can_edit", "can_workflow", "can_records", "can_download"),
-        "Worker": READ,
+        "Worker": CRUD + ("can_import", "can_transfer"),  # 学员管理: roster, 批量导入, 转入本企业
+        "EnrollPlan": READ + ("can_enroll", "can_cancel"),  # 培训报名
         "Enrollment": READ + ("can_export",),  # 报名人员查询, 详情, 导出
         "ExportJob": ("can_list", "can_show", "can_download"),  # own background exports
         "Certificate": READ,
         "ChangePassword": ("can_this_form_get", "can_this_form_post"),
         "UploadedFile": ("can_download",),
         "EnrollmentApi": API_READ,
+        "ExamTicket": READ,  # 准考证下载: its own workers only
+        "ExamDocument": ("can_download",),
     },
 }
 

@@ -1,29 +1,34 @@
 """行业数据看板 (SPEC §11): the numbers of a department's region for a period, all aggregated in SQL.
 
-Live (small tables, GROUP BY on each view): enterprises by qualification state, institutions 正常 /
-已注销, training plans by review state. From the monthly aggregates of app.models.stats (rebuilt by
-refresh_stats, one INSERT … SELECT … GROUP BY; see that module for why): enrollees, exam pass rate
-(Score.passed over scores), certificates per month, per 工种 and per city / county.
+Every number comes from the aggregates of app.models.stats (rebuilt by refresh_stats with INSERT …
+SELECT … GROUP BY from enrollment, score, certificate, enterprise, institution and training_plan; see
+that module for why), so the dashboard is one consistent snapshot, stamped with 统计时间:
+enterprises by qualification state, institutions 正常 / 已注销, training plans by review state
+(enroll_start in the period), enrollees, exam pass rate (Score.passed over scores), certificates per
+month, per 工种 and per city / county.
 
-Regions: a department with prefix P (33 / 3301 / 330106) sees the rows of enrollments whose
-institution OR enterprise lies in P — the enrollment rule of app.security.scope, applied here to the
-same two region columns carried by the aggregates. Each row is counted in ONE region: the
-institution's when it lies in P, otherwise the enterprise's (a department's own enterprises' workers
-trained elsewhere count where the enterprise is). Drilling (province → city → county) narrows to a
-sub-region D of P and groups by D's children.
+Regions: a department with prefix P (33 / 3301 / 330106) sees the enrollments whose institution OR
+enterprise lies in P (the enrollment rule of app.security.scope), enterprises and institutions in P,
+and the plans of institutions in P. Each enrollment counts in ONE region: the institution's when it
+lies in P, otherwise the enterprise's (a department's own enterprises' workers trained elsewhere count
+where the enterprise is). Drilling (province → city → county) narrows to a sub-region D of P and
+groups by D's children. Region filters are code ranges ('3301' <= code < '3302'), which b-tree indexes
+serve in any collation.
 """
 import datetime
 import re
 from dataclasses import dataclass, field
 
 from flask import abort, current_app
-from sqlalchemy import String, case, cast, delete, func, insert, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    String, and_, case, cast, column, delete, func, insert, literal, literal_column, select, table, text, union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    Certificate, Enrollment, Enterprise, ExamPlan, Institution, Region, Score, StatCertificateTrade,
-    StatEnrollmentMonth, StatRefresh, TrainingPlan, region_prefix,
+    Certificate, Enrollment, Enterprise, ExamPlan, Institution, Region, Score, StatEntCross, StatInstMonth, StatOrg,
+    StatRefresh, TrainingPlan, region_prefix,
 )
 from app.workflow import state_label
 
@@ -31,7 +36,11 @@ REFRESH_KEY = "dashboard"
 ENTERPRISE_STATES = ("submitted", "accepted", "approved", "rejected", "draft")
 PLAN_STATES = ("draft", "submitted", "accepted", "approved", "rejected")
 INSTITUTION_STATES = (("active", "正常"), ("cancelled", "已注销"))
+LEVELS = (("province", 2), ("city", 4), ("county", 6))
+LEVEL_OF_PREFIX = {2: "province", 4: "city", 6: "county"}
+METRICS = ("enrolled", "scored", "passed", "certificates")
 _MONTH = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
+EVENTS = "tmp_dashboard_events"
 
 
 # --- the aggregates ----------------------------------------------------------------------------
@@ -42,63 +51,97 @@ def _substr(expression, length):
     return func.substr(expression, literal_column("1"), literal_column(str(int(length))))
 
 
-def _month(column):
+def _month(column_):
     """'YYYY-MM' of a date/datetime column, the same SQL on PostgreSQL and SQLite."""
-    return _substr(cast(column, String), 7)
+    return _substr(cast(column_, String), 7)
+
+
+def _events_select():
+    """One row per (month, institution region, enterprise region, 工种) with the four counts."""
+    e, p = Enrollment, TrainingPlan
+    zero = literal_column("0")
+    enrolled = (select(_month(e.enrolled_at).label("month"), e.inst_region_code.label("inst"),
+                       e.ent_region_code.label("ent"), p.trade_code.label("trade"), func.count().label("enrolled"),
+                       zero.label("scored"), zero.label("passed"), zero.label("certificates"))
+                .select_from(e).join(p, p.id == e.plan_id).where(e.cancelled_at.is_(None))
+                .group_by(_month(e.enrolled_at), e.inst_region_code, e.ent_region_code, p.trade_code))
+    scored = (select(_month(ExamPlan.theory_start), e.inst_region_code, e.ent_region_code, p.trade_code, zero,
+                     func.count(), func.sum(case((Score.passed.is_(True), literal_column("1")), else_=zero)), zero)
+              .select_from(Score).join(e, e.id == Score.enrollment_id).join(ExamPlan, ExamPlan.id == Score.exam_plan_id)
+              .join(p, p.id == e.plan_id)
+              .group_by(_month(ExamPlan.theory_start), e.inst_region_code, e.ent_region_code, p.trade_code))
+    issued = (select(_month(Certificate.issue_date), e.inst_region_code, e.ent_region_code, Certificate.trade_code,
+                     zero, zero, zero, func.count())
+              .select_from(Certificate).join(e, e.id == Certificate.enrollment_id)
+              .where(Certificate.revoked.is_(False))
+              .group_by(_month(Certificate.issue_date), e.inst_region_code, e.ent_region_code, Certificate.trade_code))
+    return union_all(enrolled, scored, issued)
 
 
 def refresh_stats(session=None):
-    """Rebuild the monthly aggregates from enrollment, score and certificate in one transaction."""
+    """Rebuild every aggregate in one transaction (readers keep the previous snapshot until the commit)."""
     session = session or db.session
     started = datetime.datetime.now()
-    meta = session.execute(select(StatRefresh).where(StatRefresh.key == REFRESH_KEY).with_for_update()).scalar()
+    meta = _lock_meta(session)
+    bind = session.get_bind()
+    dialect = bind.dialect
+    # The events of the base tables, once, into a temporary table; the aggregates are built from it.
+    session.execute(text("DROP TABLE IF EXISTS %s" % EVENTS))
+    session.execute(text("CREATE TEMPORARY TABLE %s AS %s" % (
+        EVENTS, _events_select().compile(dialect=dialect, compile_kwargs={"literal_binds": True}))))
+    ev = table(EVENTS, *(column(name) for name in ("month", "inst", "ent", "trade") + METRICS))
+    sums = [func.sum(getattr(ev.c, name)) for name in METRICS]
+    session.execute(delete(StatInstMonth))
+    session.execute(delete(StatEntCross))
+    session.execute(delete(StatOrg))
+    session.execute(insert(StatInstMonth).from_select(
+        ["inst_region_code", "month", "trade_code", *METRICS],
+        select(ev.c.inst, ev.c.month, ev.c.trade, *sums).group_by(ev.c.inst, ev.c.month, ev.c.trade)))
+    for level, length in LEVELS:
+        session.execute(insert(StatEntCross).from_select(
+            ["level", "ent_region_code", "month", "trade_code", *METRICS],
+            select(literal(level, String), ev.c.ent, ev.c.month, ev.c.trade, *sums)
+            .where(_substr(ev.c.inst, length) != _substr(ev.c.ent, length))
+            .group_by(ev.c.ent, ev.c.month, ev.c.trade)))
+    session.execute(text("DROP TABLE %s" % EVENTS))
+    empty = literal("", String)
+    session.execute(insert(StatOrg).from_select(
+        ["kind", "region_code", "month", "state", "count"],
+        select(literal("enterprise", String), Enterprise.region_code, empty, Enterprise.review_state, func.count())
+        .group_by(Enterprise.region_code, Enterprise.review_state)))
+    session.execute(insert(StatOrg).from_select(
+        ["kind", "region_code", "month", "state", "count"],
+        select(literal("institution", String), Institution.region_code, empty, Institution.status, func.count())
+        .group_by(Institution.region_code, Institution.status)))
+    session.execute(insert(StatOrg).from_select(
+        ["kind", "region_code", "month", "state", "count"],
+        select(literal("plan", String), Institution.region_code, _month(TrainingPlan.enroll_start),
+               TrainingPlan.review_state, func.count())
+        .select_from(TrainingPlan).join(Institution, Institution.id == TrainingPlan.institution_id)
+        .group_by(Institution.region_code, _month(TrainingPlan.enroll_start), TrainingPlan.review_state)))
+    finished = datetime.datetime.now()
+    meta.refreshed_at = finished.replace(microsecond=0)
+    meta.duration_ms = int((finished - started).total_seconds() * 1000)
+    session.commit()
+    if dialect.name == "postgresql":  # fresh statistics for the planner (the tables were just rewritten)
+        for model in (StatInstMonth, StatEntCross, StatOrg):
+            session.execute(text("ANALYZE %s" % model.__tablename__))
+        session.commit()
+    return meta.duration_ms
+
+
+def _lock_meta(session):
+    """The StatRefresh row, locked: two refreshes at once run one after the other."""
+    query = select(StatRefresh).where(StatRefresh.key == REFRESH_KEY).with_for_update()
+    meta = session.execute(query).scalar()
     if meta is None:
         try:
             session.add(StatRefresh(key=REFRESH_KEY))
             session.commit()
         except IntegrityError:
             session.rollback()
-        meta = session.execute(select(StatRefresh).where(StatRefresh.key == REFRESH_KEY).with_for_update()).scalar_one()
-    e = Enrollment
-    zero = literal(0)
-    enrolled = (select(_month(e.enrolled_at).label("month"), e.inst_region_code, e.ent_region_code,
-                       func.count().label("enrolled"), zero.label("scored"), zero.label("passed"),
-                       zero.label("certificates"))
-                .where(e.cancelled_at.is_(None))
-                .group_by(_month(e.enrolled_at), e.inst_region_code, e.ent_region_code))
-    scored = (select(_month(ExamPlan.theory_start).label("month"), e.inst_region_code, e.ent_region_code,
-                     zero.label("enrolled"), func.count().label("scored"),
-                     func.sum(case((Score.passed.is_(True), 1), else_=0)).label("passed"), zero.label("certificates"))
-              .select_from(Score).join(e, e.id == Score.enrollment_id).join(ExamPlan, ExamPlan.id == Score.exam_plan_id)
-              .group_by(_month(ExamPlan.theory_start), e.inst_region_code, e.ent_region_code))
-    issued = (select(_month(Certificate.issue_date).label("month"), e.inst_region_code, e.ent_region_code,
-                     zero.label("enrolled"), zero.label("scored"), zero.label("passed"),
-                     func.count().label("certificates"))
-              .select_from(Certificate).join(e, e.id == Certificate.enrollment_id)
-              .where(Certificate.revoked.is_(False))
-              .group_by(_month(Certificate.issue_date), e.inst_region_code, e.ent_region_code))
-    events = union_all(enrolled, scored, issued).subquery()
-    monthly = (select(events.c.month, events.c.inst_region_code, events.c.ent_region_code,
-                      func.sum(events.c.enrolled), func.sum(events.c.scored), func.sum(events.c.passed),
-                      func.sum(events.c.certificates))
-               .group_by(events.c.month, events.c.inst_region_code, events.c.ent_region_code))
-    trades = (select(_month(Certificate.issue_date), Certificate.trade_code, e.inst_region_code, e.ent_region_code,
-                     func.count())
-              .select_from(Certificate).join(e, e.id == Certificate.enrollment_id)
-              .where(Certificate.revoked.is_(False))
-              .group_by(_month(Certificate.issue_date), Certificate.trade_code, e.inst_region_code,
-                        e.ent_region_code))
-    session.execute(delete(StatEnrollmentMonth))
-    session.execute(delete(StatCertificateTrade))
-    session.execute(insert(StatEnrollmentMonth).from_select(
-        ["month", "inst_region_code", "ent_region_code", "enrolled", "scored", "passed", "certificates"], monthly))
-    session.execute(insert(StatCertificateTrade).from_select(
-        ["month", "trade_code", "inst_region_code", "ent_region_code", "certificates"], trades))
-    finished = datetime.datetime.now()
-    meta.refreshed_at = finished.replace(microsecond=0)
-    meta.duration_ms = int((finished - started).total_seconds() * 1000)
-    session.commit()
-    return meta.duration_ms
+        meta = session.execute(query).scalar_one()
+    return meta
 
 
 def max_age():
@@ -217,54 +260,57 @@ def _child_code(key, length):
 
 # --- the numbers -------------------------------------------------------------------------------
 
-def _attributed(scope, model):
-    """The region a stats row counts in for this department: the institution's if in scope, else the enterprise's."""
-    inst, ent = model.inst_region_code, model.ent_region_code
-    return case((inst.like(scope.region_prefix + "%"), inst), else_=ent)
+def _in_region(column_, prefix):
+    """code starts with prefix, as a range ('3301' <= code < '3302') that a b-tree index serves."""
+    return and_(column_ >= prefix, column_ < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
-def _stats_scope(scope, model):
-    """The enrollment rule of app.security.scope on the aggregates' copy of the two region codes."""
-    return or_(model.inst_region_code.like(scope.region_prefix + "%"),
-               model.ent_region_code.like(scope.region_prefix + "%"))
+def _enrollment_parts(scope, region, period, key, *metrics):
+    """The enrollments of the department's scope within region D, as two SELECTs to UNION: counted at the
+    institution's region (institution in D) and at the enterprise's (enterprise in D, institution
+    outside the department's region P)."""
+    level = LEVEL_OF_PREFIX[len(scope.region_prefix)]
+    i, x = StatInstMonth, StatEntCross
+    via_inst = (select(key(i).label("key"), *(getattr(i, m).label(m) for m in metrics))
+                .where(_in_region(i.inst_region_code, region.prefix), *period.month_clause(i.month)))
+    via_ent = (select(key(x).label("key"), *(getattr(x, m).label(m) for m in metrics))
+               .where(x.level == level, _in_region(x.ent_region_code, region.prefix), *period.month_clause(x.month)))
+    return union_all(via_inst, via_ent).subquery()
+
+
+def _grouped(session, parts, *metrics, order=None):
+    query = select(parts.c.key, *(func.sum(getattr(parts.c, m)) for m in metrics)).group_by(parts.c.key)
+    if order is not None:
+        query = query.order_by(*order(parts))
+    return session.execute(query).all()
 
 
 def compute(session, scope, region, period):
     """Every number of the dashboard for `region` (a RegionView) and `period`, as plain dicts/lists."""
+    if scope.kind != "department" or not region.prefix.startswith(scope.region_prefix):
+        abort(404)
     length = region.child_length
-    s = StatEnrollmentMonth
-    attributed = _attributed(scope, s)
-    child = _substr(attributed, length)
-    where = [_stats_scope(scope, s), attributed.like(region.prefix + "%"), *period.month_clause(s.month)]
-    per_child = session.execute(
-        select(child.label("child"), func.sum(s.enrolled), func.sum(s.scored), func.sum(s.passed),
-               func.sum(s.certificates)).where(*where).group_by("child")).all()
-    per_month = session.execute(
-        select(s.month, func.sum(s.enrolled), func.sum(s.scored), func.sum(s.passed), func.sum(s.certificates))
-        .where(*where).group_by(s.month).order_by(s.month)).all()
-    t = StatCertificateTrade
-    t_attributed = _attributed(scope, t)
-    per_trade = session.execute(
-        select(t.trade_code, func.sum(t.certificates))
-        .where(_stats_scope(scope, t), t_attributed.like(region.prefix + "%"), *period.month_clause(t.month))
-        .group_by(t.trade_code).order_by(func.sum(t.certificates).desc(), t.trade_code)).all()
-
-    ent_child = _substr(Enterprise.region_code, length)
-    enterprises = session.execute(
-        select(ent_child, Enterprise.review_state, func.count())
-        .where(scope.criterion(Enterprise), Enterprise.region_code.like(region.prefix + "%"))
-        .group_by(ent_child, Enterprise.review_state)).all()
-    inst_child = _substr(Institution.region_code, length)
-    institutions = session.execute(
-        select(inst_child, Institution.status, func.count())
-        .where(scope.criterion(Institution), Institution.region_code.like(region.prefix + "%"))
-        .group_by(inst_child, Institution.status)).all()
+    child_of = {
+        StatInstMonth: lambda m: _substr(m.inst_region_code, length),
+        StatEntCross: lambda m: _substr(m.ent_region_code, length),
+    }
+    per_child = _grouped(session, _enrollment_parts(scope, region, period, lambda m: child_of[m](m), *METRICS),
+                         *METRICS)
+    per_month = _grouped(session, _enrollment_parts(scope, region, period, lambda m: m.month, *METRICS), *METRICS,
+                         order=lambda parts: [parts.c.key])
+    per_trade = _grouped(session, _enrollment_parts(scope, region, period, lambda m: m.trade_code, "certificates"),
+                         "certificates",
+                         order=lambda parts: [func.sum(parts.c.certificates).desc(), parts.c.key])
+    o = StatOrg
+    org_child = _substr(o.region_code, length)
+    orgs = session.execute(
+        select(o.kind, org_child, o.state, func.sum(o.count))
+        .where(o.kind.in_(("enterprise", "institution")), _in_region(o.region_code, region.prefix))
+        .group_by(o.kind, org_child, o.state)).all()
     plans = session.execute(
-        select(TrainingPlan.review_state, func.count()).select_from(TrainingPlan)
-        .join(Institution, Institution.id == TrainingPlan.institution_id)
-        .where(scope.criterion(TrainingPlan), Institution.region_code.like(region.prefix + "%"),
-               *period.date_clause(TrainingPlan.enroll_start))
-        .group_by(TrainingPlan.review_state)).all()
+        select(o.state, func.sum(o.count))
+        .where(o.kind == "plan", _in_region(o.region_code, region.prefix), *period.month_clause(o.month))
+        .group_by(o.state)).all()
 
     # Children of the region, with names, in code order (one query).
     if region.level == "county":
@@ -272,52 +318,47 @@ def compute(session, scope, region, period):
     else:
         children = [(r.code, r.name) for r in session.execute(
             select(Region).where(Region.parent_code == region.code).order_by(Region.code)).scalars()]
-    rows = {code: {"code": code, "name": name, "enrolled": 0, "scored": 0, "passed": 0, "certificates": 0,
-                   "enterprises": 0, "enterprises_approved": 0, "institutions": 0, "institutions_cancelled": 0}
-            for code, name in children}
+    empty = dict(enrolled=0, scored=0, passed=0, certificates=0, enterprises=0, enterprises_approved=0,
+                 institutions=0, institutions_cancelled=0)
+    rows = {code: dict(empty, code=code, name=name) for code, name in children}
 
     def row_for(key):
         code = _child_code(key, length) if key else "—"
         if code not in rows:
-            rows[code] = {"code": code, "name": code, "enrolled": 0, "scored": 0, "passed": 0, "certificates": 0,
-                          "enterprises": 0, "enterprises_approved": 0, "institutions": 0,
-                          "institutions_cancelled": 0}
+            rows[code] = dict(empty, code=code, name=code)
         return rows[code]
 
-    for key, enrolled, scored, passed, certificates in per_child:
-        row = row_for(key)
-        row.update(enrolled=int(enrolled or 0), scored=int(scored or 0), passed=int(passed or 0),
-                   certificates=int(certificates or 0))
+    for key, *numbers in per_child:
+        row_for(key).update({m: int(n or 0) for m, n in zip(METRICS, numbers)})
     enterprise_states = dict.fromkeys(ENTERPRISE_STATES, 0)
-    for key, state, number in enterprises:
-        row = row_for(key)
-        row["enterprises"] += number
-        if state == "approved":
-            row["enterprises_approved"] += number
-        enterprise_states[state] = enterprise_states.get(state, 0) + number
     institution_states = {key: 0 for key, _label in INSTITUTION_STATES}
-    for key, status, number in institutions:
-        row = row_for(key)
-        if status == "cancelled":
-            row["institutions_cancelled"] += number
+    for kind, key, state, number in orgs:
+        row, number = row_for(key), int(number or 0)
+        if kind == "enterprise":
+            row["enterprises"] += number
+            row["enterprises_approved"] += number if state == "approved" else 0
+            enterprise_states[state] = enterprise_states.get(state, 0) + number
         else:
-            row["institutions"] += number
-        institution_states[status] = institution_states.get(status, 0) + number
+            row["institutions_cancelled" if state == "cancelled" else "institutions"] += number
+            institution_states[state] = institution_states.get(state, 0) + number
     plan_states = dict.fromkeys(PLAN_STATES, 0)
     for state, number in plans:
-        plan_states[state] = plan_states.get(state, 0) + number
+        plan_states[state] = plan_states.get(state, 0) + int(number or 0)
     region_rows = list(rows.values())
     for row in region_rows:
         row["pass_rate"] = _rate(row["passed"], row["scored"])
-    totals = {key: sum(row[key] for row in region_rows) for key in ("enrolled", "scored", "passed", "certificates")}
+    totals = {key: sum(row[key] for row in region_rows) for key in METRICS}
     totals["pass_rate"] = _rate(totals["passed"], totals["scored"])
+    months = []
+    for month, *numbers in per_month:
+        item = dict(zip(METRICS, (int(n or 0) for n in numbers)), month=month)
+        item["pass_rate"] = _rate(item["passed"], item["scored"])
+        months.append(item)
     return {
         "totals": totals,
         "regions": region_rows,
-        "months": [{"month": m, "enrolled": int(a or 0), "scored": int(b or 0), "passed": int(c or 0),
-                    "certificates": int(d or 0), "pass_rate": _rate(int(c or 0), int(b or 0))}
-                   for m, a, b, c, d in per_month],
-        "trades": [{"code": code, "certificates": int(n or 0)} for code, n in per_trade],
+        "months": months,
+        "trades": [{"code": code, "certificates": int(n or 0)} for code, n in per_trade if n],
         "enterprise_states": [{"state": k, "label": state_label(k), "count": v} for k, v in enterprise_states.items()],
         "institution_states": [{"state": k, "label": label, "count": institution_states.get(k, 0)}
                                for k, label in INSTITUTION_STATES],

@@ -50,9 +50,37 @@ def _plan_can_be_submitted(plan):
     require_staffed_for(plan.institution_id, plan.trade_code)
 
 
+def _exam_plan_can_be_submitted(exam):
+    from app.services.exams import check_submittable
+
+    _institution_active(exam)
+    check_submittable(exam)
+
+
+def _assign_tickets(exam):
+    from app.services.exams import assign_tickets
+
+    assign_tickets(exam)
+
+
+def _exam_plan_moved(exam):
+    from app.services.exams import after_move
+
+    after_move(exam)
+
+
+def _exam_plan_reopened(exam):
+    from app.services.exams import after_withdraw_or_reject
+
+    after_withdraw_or_reject(exam)
+
+
 KINDS = {
     "training_plan": DocumentKind("training_plan", "培训计划", TrainingPlan, before={"submit": _plan_can_be_submitted}),
-    "exam_plan": DocumentKind("exam_plan", "考核计划", ExamPlan, before={"submit": _institution_active}),
+    "exam_plan": DocumentKind("exam_plan", "考核计划", ExamPlan, before={"submit": _exam_plan_can_be_submitted},
+                              after={"approve": _assign_tickets, "submit": _exam_plan_moved,
+                                     "accept": _exam_plan_moved, "withdraw": _exam_plan_reopened,
+                                     "reject": _exam_plan_reopened}),
     "score_report": DocumentKind("score_report", "成绩报审", ScoreReport, before={"submit": _institution_active}),
     "enterprise": DocumentKind("enterprise", "企业资质", Enterprise, implicit_accept=True),
 }

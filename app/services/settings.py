@@ -18,7 +18,7 @@ DEFAULTS = {
     "upload_max_mb": ("10", "上传文件大小上限（MB）", r"\d{1,3}"),
     "score_import_max_rows": ("5000", "成绩导入最大行数", r"\d{1,6}"),
     "export_sync_max_rows": ("5000", "超过该行数的导出转为后台任务", r"\d{1,7}"),
-    "plan_editable_fields_after_approval": ("", "审核通过后培训机构仍可修改的培训计划字段（字段名，逗号分隔，如 location,contact_person,contact_phone；填“无”表示不可修改）",
+    "plan_editable_fields_after_approval": ("无", "审核通过后培训机构仍可修改的培训计划字段（字段名，逗号分隔，如 location,contact_person,contact_phone；填“无”表示不可修改）",
                                             r"无|(name|trade_code|skill_level|training_type|capacity|fee|hours|enroll_start|enroll_end|train_start|train_end|location|contact_person|contact_phone)([,，]\s*(name|trade_code|skill_level|training_type|capacity|fee|hours|enroll_start|enroll_end|train_start|train_end|location|contact_person|contact_phone))*"),
 }
 

@@ -31,5 +31,6 @@ def init_celery(app):
     app.extensions["celery"] = celery
     from app.tasks import jobs  # noqa: F401  (register tasks)
     from app.tasks import exports  # noqa: F401  (register the export task)
+    from app.tasks import certificates  # noqa: F401  (register 生成证书 / 推送)
 
     return celery

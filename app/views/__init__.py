@@ -5,10 +5,14 @@ from flask_babel import lazy_gettext as _l
 def register_views(appbuilder):
     """Register views and menus; which role sees which is decided in app.security.roles."""
     from app.views.account import ChangePasswordView
-    from app.views.documents import (
-        CertificateView, ExamPlanReviewAll, ExamPlanReviewPending, ExamPlanReviewReviewed,
-        ExamPlanView, ScoreReportReviewAll, ScoreReportReviewPending, ScoreReportReviewReviewed, ScoreReportView,
-        WorkerView,
+    from app.views.enrollment import EnrollmentManageView, EnrollPlanView, WorkerRosterView
+    from app.views.exams import (
+        ExamDocumentView, ExamPlanReviewAll, ExamPlanReviewPending, ExamPlanReviewReviewed, ExamPlanView,
+        ExamTicketView,
+    )
+    from app.views.scores import (
+        CertificateView, ScoreImportView, ScoreReportReviewAll, ScoreReportReviewPending, ScoreReportReviewReviewed,
+        ScoreReportView,
     )
     from app.views.dashboard import DashboardView
     from app.views.enrollees import EnrollmentView, ExportJobView
@@ -36,7 +40,8 @@ def register_views(appbuilder):
     menu(EnterpriseReviewAll, "EnterpriseReviewAll", _l("全部"), "EnterpriseReviewMenu", _l("企业资质审核"))
     menu(EnterpriseView, "EnterpriseList", _l("企业列表"), "EnterpriseReviewMenu", _l("企业资质审核"))
     menu(MyEnterpriseView, "MyEnterprise", _l("企业信息"), "EnterpriseMenu", _l("企业信息"), category_icon="fa-building")
-    menu(WorkerView, "WorkerList", _l("学员管理"), "EnterpriseMenu", _l("企业信息"))
+    menu(WorkerRosterView, "WorkerList", _l("学员管理"), "EnterpriseMenu", _l("企业信息"))
+    menu(EnrollPlanView, "EnrollPlanList", _l("培训报名"), "EnterpriseMenu", _l("企业信息"))
     menu(InstitutionView, "InstitutionList", _l("培训机构管理"), "InstitutionMenu", _l("培训机构"),
          category_icon="fa-university")
     menu(MyInstitutionView, "MyInstitution", _l("本机构信息"), "InstitutionMenu", _l("培训机构"))
@@ -47,15 +52,20 @@ def register_views(appbuilder):
     menu(TrainingPlanReviewReviewed, "TrainingPlanReviewed", _l("已审核"), "TrainingPlanMenu", _l("培训计划"))
     menu(TrainingPlanReviewAll, "TrainingPlanAll", _l("全部"), "TrainingPlanMenu", _l("培训计划"))
     menu(TrainingPlanView, "TrainingPlanManage", _l("培训计划管理"), "TrainingPlanMenu", _l("培训计划"))
+    menu(EnrollmentManageView, "EnrollmentManage", _l("报名管理"), "EnrollmentManageMenu", _l("报名管理"),
+         category_icon="fa-list-alt")
     menu(ExamPlanReviewPending, "ExamPlanPending", _l("未审核"), "ExamPlanMenu", _l("考核计划"),
          category_icon="fa-pencil-square-o")
     menu(ExamPlanReviewReviewed, "ExamPlanReviewed", _l("已审核"), "ExamPlanMenu", _l("考核计划"))
     menu(ExamPlanReviewAll, "ExamPlanAll", _l("全部"), "ExamPlanMenu", _l("考核计划"))
     menu(ExamPlanView, "ExamPlanManage", _l("考核计划管理"), "ExamPlanMenu", _l("考核计划"))
+    menu(ExamTicketView, "ExamTicketList", _l("准考证下载"), "EnterpriseMenu", _l("企业信息"))
+    appbuilder.add_view_no_menu(ExamDocumentView)
     menu(ScoreReportReviewPending, "ScoreReportPending", _l("未审核"), "ScoreMenu", _l("成绩证书"),
          category_icon="fa-certificate")
     menu(ScoreReportReviewReviewed, "ScoreReportReviewed", _l("已审核"), "ScoreMenu", _l("成绩证书"))
     menu(ScoreReportReviewAll, "ScoreReportAll", _l("全部"), "ScoreMenu", _l("成绩证书"))
+    menu(ScoreImportView, "ScoreImport", _l("成绩导入"), "ScoreMenu", _l("成绩证书"))
     menu(ScoreReportView, "ScoreReportManage", _l("成绩报审"), "ScoreMenu", _l("成绩证书"))
     menu(CertificateView, "CertificateList", _l("证书"), "ScoreMenu", _l("成绩证书"))
     menu(EnrollmentView, "EnrollmentQuery", _l("报名人员查询"), "EnrollmentMenu", _l("报名人员"),

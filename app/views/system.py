@@ -4,6 +4,7 @@ import re
 from flask import flash, redirect
 from flask_appbuilder import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, SelectField, StringField
@@ -14,7 +15,7 @@ from app.models import (
     AuditLog, Department, DictItem, DictType, Enterprise, Institution, Region, SystemSetting,
 )
 from app.security.models import AppUser
-from app.services import ServiceError, accounts
+from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
 from app.services.settings import validate_setting
@@ -343,6 +344,7 @@ class AuditLogView(ReadOnlyScopedView):
     show_columns = ["at", "username", "action", "object_type", "object_id", "object_label", "changes", "detail", "ip"]
     search_columns = ["username", "action", "object_type", "at"]
     base_order = ("id", "desc")
+    formatters_columns = {"action": audit.action_label, "object_type": audit.object_type_label}
     label_columns = {"at": _l("时间"), "username": _l("用户"), "action": _l("操作"), "object_type": _l("对象类型"),
                      "object_id": _l("对象编号"), "object_label": _l("对象"), "changes": _l("变更内容（修改前/修改后）"),
                      "detail": _l("说明"), "ip": _l("IP地址")}
@@ -365,8 +367,13 @@ class AccountView(ScopedModelView):
                      "account_type": _l("账号类型"), "department": _l("主管部门"), "institution": _l("培训机构"),
                      "enterprise": _l("企业"), "active": _l("启用"), "last_login": _l("最近登录"),
                      "login_count": _l("登录次数"), "created_on": _l("创建时间"), "password": _l("初始密码")}
+    add_title = _l("新增主管部门账号")
     add_form_extra_fields = {
-        "password": PasswordField(_l("初始密码"), validators=[DataRequired(message=_l("请填写初始密码"))],
+        "username": StringField(_l("用户名"), filters=[strip], validators=[
+            DataRequired(message=_l("请填写用户名")), Length(max=64, message=_l("用户名不能超过64个字")),
+            UniqueValue(AppUser, "username", _l("用户名“%(value)s”已存在"))]),
+        "password": PasswordField(_l("初始密码"), validators=[DataRequired(message=_l("请填写初始密码")),
+                                                            PasswordComplexityValidator()],
                                   description=_l("至少8位，须同时包含字母和数字")),
     }
     audit_changes = False  # accounts.prepare_new_user writes its own log row

@@ -1,6 +1,6 @@
-"""Monthly aggregates for 行业数据看板 (SPEC §11): stat_enrollment_month, stat_certificate_trade, stat_refresh.
+"""Aggregates for 行业数据看板 (SPEC §11): stat_inst_month, stat_ent_cross, stat_org, stat_refresh.
 
-Rebuilt from enrollment / score / certificate by app.services.dashboard.refresh_stats.
+Rebuilt from the base tables by app.services.dashboard.refresh_stats (see app/models/stats.py).
 
 Revision ID: 0003
 Revises: 0002
@@ -14,26 +14,36 @@ branch_labels = None
 depends_on = None
 
 
+def _metrics():
+    return [sa.Column(name, sa.Integer(), nullable=False) for name in ("enrolled", "scored", "passed", "certificates")]
+
+
 def upgrade():
     op.create_table(
-        "stat_enrollment_month",
-        sa.Column("month", sa.String(length=7), nullable=False),
+        "stat_inst_month",
         sa.Column("inst_region_code", sa.String(length=6), nullable=False),
-        sa.Column("ent_region_code", sa.String(length=6), nullable=False),
-        sa.Column("enrolled", sa.Integer(), nullable=False),
-        sa.Column("scored", sa.Integer(), nullable=False),
-        sa.Column("passed", sa.Integer(), nullable=False),
-        sa.Column("certificates", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "inst_region_code", "ent_region_code"),
-    )
-    op.create_table(
-        "stat_certificate_trade",
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("trade_code", sa.String(length=10), nullable=False),
-        sa.Column("inst_region_code", sa.String(length=6), nullable=False),
+        *_metrics(),
+        sa.PrimaryKeyConstraint("inst_region_code", "month", "trade_code"),
+    )
+    op.create_table(
+        "stat_ent_cross",
+        sa.Column("level", sa.String(length=8), nullable=False),
         sa.Column("ent_region_code", sa.String(length=6), nullable=False),
-        sa.Column("certificates", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "trade_code", "inst_region_code", "ent_region_code"),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("trade_code", sa.String(length=10), nullable=False),
+        *_metrics(),
+        sa.PrimaryKeyConstraint("level", "ent_region_code", "month", "trade_code"),
+    )
+    op.create_table(
+        "stat_org",
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "region_code", "month", "state"),
     )
     op.create_table(
         "stat_refresh",
@@ -47,5 +57,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table("stat_refresh")
-    op.drop_table("stat_certificate_trade")
-    op.drop_table("stat_enrollment_month")
+    op.drop_table("stat_org")
+    op.drop_table("stat_ent_cross")
+    op.drop_table("stat_inst_month")

@@ -101,7 +101,7 @@ def test_the_admin_reads_the_log(personas, login):
     client = login(personas.admin)  # the login itself is a row
     response = client.get("/auditlogview/list/")
     assert response.status_code == 200
-    assert "操作日志" in response.text and "login_success" in response.text
+    assert "操作日志" in response.text and "登录成功" in response.text
     for label in ("时间", "用户", "操作", "对象类型", "IP地址"):
         assert label in response.text
     row = _rows("login_success")[-1]

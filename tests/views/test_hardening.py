@@ -68,7 +68,8 @@ def _our_list_endpoints(app):
             continue
         if not type(view).__module__.startswith("app."):
             continue
-        model = view.datamodel.obj if getattr(view, "datamodel", None) is not None else getattr(view, "scoped_model", None)
+        datamodel = getattr(view, "datamodel", None)
+        model = datamodel.obj if datamodel is not None else getattr(view, "scoped_model", None)
         if model is not None:
             found.append((rule.rule, view, model))
     return found

@@ -342,9 +342,7 @@ def test_admin_creates_a_department_account(app, personas, login):
 @pytest.mark.parametrize("username, password, message", [
     ("xihu2", "weak", "密码至少8位，且须同时包含字母和数字"),
     ("xihu2", "abcdefghij", "密码至少8位，且须同时包含字母和数字"),
-    pytest.param("county", "Goodpass1", "用户名“county”已存在", marks=pytest.mark.xfail(
-        strict=True, reason="FAB's Unique validator answers 该值已存在。 first: app/views/system.py AccountView "
-                            "needs a username field with its own unique check (see the report)")),
+    ("county", "Goodpass1", "用户名“county”已存在"),
 ])
 def test_account_creation_refusals_leave_nothing_behind(personas, login, username, password, message):
     client = login(personas.admin)

@@ -1,0 +1,252 @@
+"""证书: 生成证书 (background job, gap-free race-free numbers), 拉取证书, 撤销, the public query and
+the signed verification link carried by the certificate's QR code."""
+import datetime
+import hashlib
+import hmac
+
+from flask import current_app, g
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import (
+    Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, Institution, PushOutbox, Score,
+    ScoreReport, TrainingPlan,
+)
+from app.security.scope import Scope
+from app.services import ServiceError
+from app.services import audit
+from app.services.sequences import next_value
+from app.services.settings import get_setting
+
+NOT_FOUND = "未查询到证书"
+ACTIVE_JOB_STATES = ("pending", "running")
+JOB_STATUS = {"pending": "排队中", "running": "生成中", "finished": "已完成", "failed": "失败"}
+
+
+def _now():
+    return datetime.datetime.now().replace(microsecond=0)
+
+
+def report_of(exam):
+    return db.session.execute(select(ScoreReport).where(ScoreReport.exam_plan_id == exam.id)).scalar_one_or_none()
+
+
+def _require_reviewer(exam, scope):
+    if not scope.reviews_institution(exam.institution) and scope.kind != "admin":
+        raise ServiceError("只有设立该培训机构的主管部门可以生成、拉取证书")
+
+
+def can_generate(exam):
+    """生成证书 is shown and allowed only when the exam plan's scores are 审核通过."""
+    report = report_of(exam)
+    return report is not None and report.review_state == "approved"
+
+
+def latest_job(exam):
+    return db.session.execute(select(CertificateJob).where(CertificateJob.exam_plan_id == exam.id)
+                              .order_by(CertificateJob.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def passed_enrollment_ids(exam):
+    return list(db.session.execute(select(Score.enrollment_id).where(Score.exam_plan_id == exam.id,
+                                                                     Score.passed.is_(True))
+                                   .order_by(Score.enrollment_id)).scalars())
+
+
+def start_generation(exam, *, user=None, scope=None):
+    """Create (or return the running) 生成证书 job of an exam plan and queue it; returns the job."""
+    user = user if user is not None else g.user
+    scope = scope or Scope.for_user(user)
+    _require_reviewer(exam, scope)
+    if not can_generate(exam):
+        raise ServiceError("成绩审核通过后才能生成证书")
+    job = latest_job(exam)
+    if job is not None and job.status in ACTIVE_JOB_STATES:
+        return job
+    job = CertificateJob(exam_plan_id=exam.id, status="pending", total=len(passed_enrollment_ids(exam)), done=0,
+                         requested_by_id=user.id)
+    db.session.add(job)
+    db.session.flush()
+    audit.record("generate_certificates", exam, user=user, detail="生成证书任务 #%d，合格 %d 人" % (job.id, job.total))
+    db.session.commit()
+    from app.tasks.certificates import generate_certificates
+
+    result = generate_certificates.delay(job.id)
+    if job.task_id is None:  # eager mode has already run it
+        db.session.refresh(job)
+        if job.task_id is None:
+            job.task_id = result.id
+            db.session.commit()
+    return job
+
+
+def certificate_number(exam, trade_code, serial, year):
+    rule = get_setting("certificate_number_rule")
+    return rule.format(yy=year % 100, year=year, institution_code=exam.institution.code, trade_code=trade_code,
+                       serial=serial)
+
+
+def issue_one(exam, plan, enrollment_id, issue_date):
+    """Allocate the next number and insert one certificate in the caller's transaction.
+
+    The sequence row stays locked until commit, so a rolled-back insert gives its number back.
+    """
+    year = issue_date.year
+    serial = next_value(CertificateSequence, {"year": year, "institution_code": exam.institution.code,
+                                              "trade_code": plan.trade_code})
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    certificate = Certificate(
+        number=certificate_number(exam, plan.trade_code, serial, year), worker_id=enrollment.worker_id,
+        enrollment_id=enrollment.id, exam_plan_id=exam.id, institution_id=exam.institution_id,
+        trade_code=plan.trade_code, skill_level=plan.skill_level, issue_date=issue_date, status="generated",
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def run_job(job_id):
+    """Body of the 生成证书 task: idempotent, resumable, safe with several workers (commit per certificate)."""
+    job = db.session.get(CertificateJob, job_id)
+    if job is None or job.status == "finished":
+        return 0
+    exam = db.session.get(ExamPlan, job.exam_plan_id)
+    if not can_generate(exam):
+        job.status, job.error, job.finished_at = "failed", "成绩未审核通过，不能生成证书", _now()
+        db.session.commit()
+        return 0
+    plan = db.session.get(TrainingPlan, exam.plan_id)
+    wanted = passed_enrollment_ids(exam)
+    job.status, job.total = "running", len(wanted)
+    db.session.commit()
+    created = 0
+    issue_date = datetime.date.today()
+    for enrollment_id in wanted:
+        exists = db.session.execute(select(Certificate.id).where(Certificate.enrollment_id == enrollment_id,
+                                                                 Certificate.exam_plan_id == exam.id)).first()
+        if exists is None:
+            try:
+                issue_one(exam, plan, enrollment_id, issue_date)
+                db.session.commit()
+                created += 1
+            except IntegrityError:
+                db.session.rollback()  # another worker issued it: its number is given back with the lock
+        done = db.session.execute(select(func.count(Certificate.id)).where(Certificate.exam_plan_id == exam.id)).scalar()
+        db.session.execute(update(CertificateJob).where(CertificateJob.id == job_id).values(done=done))
+        db.session.commit()
+    job = db.session.get(CertificateJob, job_id)
+    job.status, job.finished_at, job.done = "finished", _now(), len(wanted)
+    db.session.commit()
+    return created
+
+
+def fail_job(job_id, error):
+    db.session.rollback()
+    job = db.session.get(CertificateJob, job_id)
+    if job is not None and job.status != "finished":
+        job.status, job.error = "failed", str(error)[:2000]
+        db.session.commit()
+
+
+def certificates_of(exam):
+    return db.session.execute(select(Certificate).where(Certificate.exam_plan_id == exam.id)
+                              .order_by(Certificate.number)).scalars().all()
+
+
+def can_pull(exam):
+    job = latest_job(exam)
+    return job is not None and job.status == "finished" and can_generate(exam)
+
+
+def pull(exam, *, user=None, scope=None):
+    """拉取证书: attach the generated certificates to their enrollees and queue them for 推送."""
+    user = user if user is not None else g.user
+    scope = scope or Scope.for_user(user)
+    _require_reviewer(exam, scope)
+    if not can_pull(exam):
+        raise ServiceError("证书生成完成后才能拉取证书")
+    now = _now()
+    count = 0
+    for certificate in certificates_of(exam):
+        if certificate.pulled_at is None:
+            certificate.pulled_at = now
+            count += 1
+        if certificate.status == "generated":
+            certificate.enrollment.cert_status = "证书已生成未推送"
+            exists = db.session.execute(select(PushOutbox.id).where(PushOutbox.certificate_id == certificate.id)).first()
+            if exists is None and not certificate.revoked:
+                db.session.add(PushOutbox(certificate_id=certificate.id, status="pending", attempts=0))
+        elif certificate.status == "pushed":
+            certificate.enrollment.cert_status = "证书已推送"
+    audit.record("pull_certificates", exam, user=user, detail="拉取证书 %d 张" % count)
+    db.session.commit()
+    return count
+
+
+def revoke(certificate, reason, *, user=None, scope=None):
+    user = user if user is not None else g.user
+    scope = scope or Scope.for_user(user)
+    if not scope.reviews_institution(certificate.institution):
+        raise ServiceError("只有设立该培训机构的主管部门可以撤销证书")
+    if certificate.revoked:
+        raise ServiceError("该证书已撤销")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请填写撤销原因", field="reason")
+    certificate.revoked, certificate.revoke_reason, certificate.revoked_at = True, reason[:1000], _now()
+    audit.record("revoke_certificate", certificate, user=user, detail=reason[:500])
+    db.session.commit()
+
+
+# --- public query and verification -----------------------------------------------------------------------
+
+def public_info(certificate):
+    from app.validators import mask_id_number
+
+    worker = certificate.worker
+    return {
+        "number": certificate.number, "name": worker.name, "id_number": mask_id_number(worker.id_number),
+        "trade": certificate.trade_label, "level": certificate.skill_level_label,
+        "issuer": certificate.institution.name, "issue_date": certificate.issue_date.strftime("%Y-%m-%d"),
+        "valid_until": certificate.valid_until.strftime("%Y-%m-%d") if certificate.valid_until else "长期有效",
+        "status": "已撤销" if certificate.revoked else certificate.status_label,
+        "revoked": certificate.revoked, "revoke_reason": certificate.revoke_reason,
+    }
+
+
+def query(*, number="", id_number="", name=""):
+    """Certificates matching 证书编号 + 姓名 or 身份证号 + 姓名 (anything else: none)."""
+    from app.models import Worker
+
+    number, id_number, name = (number or "").strip(), (id_number or "").strip().upper(), (name or "").strip()
+    if not name or not (number or id_number) or len(name) > 50 or len(number) > 32 or len(id_number) > 18:
+        return []
+    stmt = select(Certificate).join(Worker, Worker.id == Certificate.worker_id).where(Worker.name == name)
+    if number:
+        stmt = stmt.where(Certificate.number == number)
+    if id_number:
+        stmt = stmt.where(Worker.id_number == id_number)
+    return db.session.execute(stmt.order_by(Certificate.issue_date.desc(), Certificate.id.desc())).scalars().all()
+
+
+def _key():
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def sign(number):
+    return hmac.new(_key(), ("certificate:" + number).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def verify_signature(number, signature):
+    return bool(number) and bool(signature) and hmac.compare_digest(sign(number), str(signature))
+
+
+def verification_path(number):
+    from urllib.parse import urlencode
+
+    return "/public/certificate/verify?" + urlencode({"n": number, "s": sign(number)})
+
+
+def by_number(number):
+    return db.session.execute(select(Certificate).where(Certificate.number == number)).scalar_one_or_none()

@@ -1,0 +1,381 @@
+"""成绩: the standard score template (xlsx) of an approved exam plan and its all-or-nothing import.
+
+Also keeps Enrollment.score_status (SPEC §7) in step with the 成绩报审 review moves.
+"""
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask import g
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.models import Enrollment, ExamCandidate, ExamPlan, Score, ScoreReport
+from app.services import ServiceError
+from app.services import audit
+from app.services.review import KINDS, _institution_active
+from app.services.settings import get_int
+
+HEADERS = ["准考证号", "姓名", "身份证号", "理论成绩", "实操成绩", "是否缺考", "备注"]
+DATA_SHEET = "成绩"
+HELP_SHEET = "填写说明"
+ERROR_HEADER = "错误信息"
+ABSENT_VALUES = {"是": True, "否": False, "": False}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# SPEC §7 成绩报审 wording, kept on every candidate's enrollment.
+SCORE_STATUS_OF_STATE = {"draft": "未上报", "submitted": "未上报", "accepted": "已受理", "approved": "已审核",
+                         "rejected": "未通过"}
+INSTRUCTIONS = [
+    "成绩导入填写说明",
+    "1. 本表由系统按考核计划的考生名单生成，请勿修改表头、准考证号、姓名和身份证号，也不要增删考生行。",
+    "2. 理论成绩、实操成绩填写 0–100 之间的数字，最多两位小数。",
+    "3. 是否缺考填写“是”或“否”（留空视为“否”）；缺考考生的两项成绩必须留空。",
+    "4. 单元格中不能使用公式，请直接填写数值。",
+    "5. 理论成绩和实操成绩均达到合格线（{pass_line} 分）且未缺考的考生为“合格”。",
+    "6. 导入为整体操作：任何一行有误，全部不导入，系统返回带“错误信息”列的表格供修改后重新导入。",
+    "7. 成绩上报前可以重新导入，重新导入将覆盖之前导入的成绩。",
+]
+
+
+@dataclass
+class ImportProblem:
+    row: object  # sheet row number, or None for the file as a whole
+    column: str
+    reason: str
+
+    def __str__(self):
+        where = "第%s行" % self.row if self.row else "文件"
+        return "%s%s：%s" % (where, "【%s】" % self.column if self.column else "", self.reason)
+
+
+class ScoreImportError(ServiceError):
+    """An import refused as a whole: every problem, and (when readable) the workbook with 错误信息."""
+
+    def __init__(self, problems, workbook=None):
+        super().__init__("成绩导入失败，共 %d 处错误，未导入任何成绩" % len(problems))
+        self.problems = problems
+        self.workbook = workbook
+
+
+def roster(exam):
+    """(candidate, enrollment) of the exam plan's examinees holding a 准考证号, by ticket."""
+    return db.session.execute(
+        select(ExamCandidate, Enrollment).join(Enrollment, Enrollment.id == ExamCandidate.enrollment_id)
+        .where(ExamCandidate.exam_plan_id == exam.id, ExamCandidate.removed.is_(False),
+               ExamCandidate.ticket_no.isnot(None))
+        .order_by(ExamCandidate.ticket_no)
+    ).all()
+
+
+def report_of(exam, create=False):
+    report = db.session.execute(select(ScoreReport).where(ScoreReport.exam_plan_id == exam.id)).scalar_one_or_none()
+    if report is None and create:
+        report = ScoreReport(exam_plan_id=exam.id, institution_id=exam.institution_id, review_state="draft")
+        db.session.add(report)
+        db.session.flush()
+    return report
+
+
+def _require_importable(exam):
+    if exam.review_state != "approved":
+        raise ServiceError("考核计划审核通过后才能下载成绩模板、导入成绩")
+    if exam.institution.status != "active":
+        raise ServiceError("培训机构已注销，不能导入成绩")
+    report = report_of(exam)
+    if report is not None and report.review_state not in ("draft", "rejected"):
+        raise ServiceError("成绩已上报（当前状态：%s），不能重新导入" % report.review_state_label)
+
+
+def build_template(exam):
+    """The standard score template of an approved exam plan, as xlsx bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if exam.review_state != "approved":
+        raise ServiceError("考核计划审核通过后才能下载成绩模板")
+    rows = roster(exam)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for candidate, enrollment in rows:
+        ws.append([candidate.ticket_no, enrollment.worker_name, enrollment.id_number, None, None, "否", None])
+    last = max(len(rows) + 1, 2)
+    score_rule = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,
+                                showErrorMessage=True, errorTitle="成绩有误", error="成绩必须是 0–100 之间的数字")
+    score_rule.add("D2:E%d" % last)
+    absent_rule = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showErrorMessage=True,
+                                 errorTitle="是否缺考有误", error="请选择“是”或“否”")
+    absent_rule.add("F2:F%d" % last)
+    ws.add_data_validation(score_rule)
+    ws.add_data_validation(absent_rule)
+    for column, width in zip("ABCDEFG", (20, 12, 22, 10, 10, 10, 24)):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    help_ws = wb.create_sheet(HELP_SHEET)
+    for line in INSTRUCTIONS:
+        help_ws.append([line.format(pass_line=_fmt(exam.pass_line))])
+    help_ws["A1"].font = Font(bold=True, size=14)
+    help_ws.column_dimensions["A"].width = 100
+    for row in help_ws.iter_rows():
+        row[0].alignment = Alignment(wrap_text=True)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def template_filename(exam):
+    return "%s_成绩导入模板.xlsx" % exam.name
+
+
+def _fmt(value):
+    if value is None:
+        return ""
+    value = Decimal(value)
+    return str(value.quantize(Decimal(1))) if value == value.to_integral() else str(value.normalize())
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _score(value, column, row, problems):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        problems.append(ImportProblem(row, column, "成绩必须是数字"))
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        problems.append(ImportProblem(row, column, "成绩必须是数字，不能填写“%s”" % _text(value)[:20]))
+        return None
+    if not number.is_finite() or number < 0 or number > 100:
+        problems.append(ImportProblem(row, column, "成绩必须在 0–100 之间，不能是 %s" % _text(value)[:20]))
+        return None
+    if number != number.quantize(Decimal("0.01")):
+        problems.append(ImportProblem(row, column, "成绩最多保留两位小数"))
+        return None
+    return number
+
+
+def _open(data, read_only):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data), read_only=read_only, data_only=False)
+
+
+def _sheet(wb):
+    return wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
+
+
+def parse(exam, data, filename=""):
+    """Check an uploaded workbook against the exam plan's roster.
+
+    Returns [{candidate, enrollment, theory, practical, absent, remark}] or raises ScoreImportError
+    listing every problem (with the workbook and an added 错误信息 column when it could be read).
+    """
+    name = (filename or "").lower()
+    if not data:
+        raise ScoreImportError([ImportProblem(None, "", "文件为空，请选择填写好的成绩模板")])
+    if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)) or not name.endswith(".xlsx"):
+        raise ScoreImportError([ImportProblem(None, "", "文件类型错误：请上传系统下载的成绩模板（.xlsx 格式）")])
+    try:
+        wb = _open(data, read_only=True)
+        ws = _sheet(wb)
+    except Exception:  # noqa: BLE001 — any unreadable workbook is the user's file problem
+        raise ScoreImportError([ImportProblem(None, "", "文件无法读取：请上传系统下载的成绩模板（.xlsx 格式）")])
+    limit = get_int("score_import_max_rows")
+    try:
+        declared = ws.max_row if ws.max_row else None  # from the sheet's <dimension>, nothing loaded yet
+    except Exception:  # noqa: BLE001
+        declared = None
+    if declared and declared - 1 > limit:
+        wb.close()
+        raise ScoreImportError([ImportProblem(None, "", "文件行数过多（%d 行），超过上限 %d 行，请核对是否为本考核计划的成绩模板"
+                                              % (declared - 1, limit))])
+    problems = []
+    raw_rows = []
+    header = None
+    for index, cells in enumerate(ws.iter_rows(), start=1):
+        values = [c.value for c in cells]
+        formulas = [i for i, c in enumerate(cells) if getattr(c, "data_type", None) == "f"]
+        if index == 1:
+            header = [_text(v) for v in values]
+            continue
+        if not any(_text(v) for v in values):
+            continue
+        raw_rows.append((index, values, formulas))
+        if len(raw_rows) > limit:
+            wb.close()
+            raise ScoreImportError([ImportProblem(None, "", "成绩行数超过上限 %d 行，请核对是否为本考核计划的成绩模板" % limit)])
+    wb.close()
+    if header is None:
+        raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
+    trimmed = list(header)
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    extra = trimmed[len(HEADERS):]
+    if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):
+        problems.append(ImportProblem(1, "", "表头与标准模板不一致（应为：%s），请重新下载模板填写" % "、".join(HEADERS)))
+        raise ScoreImportError(problems, _marked(data, {1: [str(problems[0])]}))
+    if not raw_rows:
+        raise ScoreImportError([ImportProblem(None, "", "文件中没有成绩数据")], _marked(data, {}))
+
+    by_ticket = {candidate.ticket_no: (candidate, enrollment) for candidate, enrollment in roster(exam)}
+    seen = {}
+    parsed = []
+    for row, values, formulas in raw_rows:
+        values = (values + [None] * len(HEADERS))[:len(HEADERS)]
+        row_problems = []
+        for i in formulas:
+            if i < len(HEADERS):
+                row_problems.append(ImportProblem(row, HEADERS[i], "单元格含公式，请直接填写数值"))
+        ticket, name, id_number = _text(values[0]), _text(values[1]), _text(values[2]).upper()
+        entry = by_ticket.get(ticket)
+        if not ticket:
+            row_problems.append(ImportProblem(row, "准考证号", "准考证号不能为空"))
+        elif entry is None:
+            row_problems.append(ImportProblem(row, "准考证号", "准考证号“%s”不在本考核计划的考生名单中" % ticket[:32]))
+        elif ticket in seen:
+            row_problems.append(ImportProblem(row, "准考证号", "与第%d行重复" % seen[ticket]))
+        else:
+            seen[ticket] = row
+            candidate, enrollment = entry
+            if name != enrollment.worker_name:
+                row_problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
+            if id_number != enrollment.id_number.upper():
+                row_problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
+        absent_text = _text(values[5])
+        if absent_text not in ABSENT_VALUES:
+            row_problems.append(ImportProblem(row, "是否缺考", "只能填写“是”或“否”"))
+        absent = ABSENT_VALUES.get(absent_text, False)
+        formula_columns = {HEADERS[i] for i in formulas if i < len(HEADERS)}
+        theory = practical = None
+        if absent:
+            for i, column in ((3, "理论成绩"), (4, "实操成绩")):
+                if _text(values[i]):
+                    row_problems.append(ImportProblem(row, column, "缺考考生不能填写成绩"))
+        else:
+            scores = []
+            for i, column in ((3, "理论成绩"), (4, "实操成绩")):
+                if column in formula_columns:
+                    scores.append(None)
+                    continue
+                if not _text(values[i]):
+                    row_problems.append(ImportProblem(row, column, "未填写成绩（缺考请在“是否缺考”填写“是”）"))
+                    scores.append(None)
+                    continue
+                scores.append(_score(values[i], column, row, row_problems))
+            theory, practical = scores
+        remark = _text(values[6])
+        if len(remark) > 255:
+            row_problems.append(ImportProblem(row, "备注", "备注不能超过255个字"))
+        problems.extend(row_problems)
+        if not row_problems:
+            candidate, enrollment = entry
+            parsed.append({"candidate": candidate, "enrollment": enrollment, "theory": theory,
+                           "practical": practical, "absent": absent, "remark": remark or None})
+    missing = [t for t in by_ticket if t not in seen]
+    for ticket in missing:
+        problems.append(ImportProblem(None, "准考证号", "考生名单中的准考证号 %s（%s）没有成绩行"
+                                      % (ticket, by_ticket[ticket][1].worker_name)))
+    if problems:
+        by_row = {}
+        for problem in problems:
+            by_row.setdefault(problem.row or 1, []).append(str(problem))
+        raise ScoreImportError(problems, _marked(data, by_row))
+    return parsed
+
+
+def _marked(data, messages_by_row):
+    """The uploaded workbook with a 错误信息 column (bytes), or None when it cannot be rewritten."""
+    try:
+        wb = _open(data, read_only=False)
+        ws = _sheet(wb)
+        column = len(HEADERS) + 1
+        for row, messages in messages_by_row.items():
+            if row != 1:
+                ws.cell(row=row, column=column, value="；".join(messages))
+        top = messages_by_row.get(1)
+        ws.cell(row=1, column=column, value=ERROR_HEADER + ("：" + "；".join(top) if top else ""))
+        ws.column_dimensions["H"].width = 60
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def passed(exam, theory, practical, absent):
+    line = Decimal(exam.pass_line)
+    return bool(not absent and theory is not None and practical is not None and theory >= line and practical >= line)
+
+
+def import_scores(exam, data, filename="", *, user=None):
+    """Replace the exam plan's scores with the uploaded workbook's, all or nothing; returns the count."""
+    user = user if user is not None else g.user
+    _require_importable(exam)
+    rows = parse(exam, data, filename)
+    try:
+        report = report_of(exam, create=True)
+        db.session.execute(delete(Score).where(Score.exam_plan_id == exam.id))
+        for row in rows:
+            db.session.add(Score(
+                exam_plan_id=exam.id, enrollment_id=row["enrollment"].id, theory_score=row["theory"],
+                practical_score=row["practical"], absent=row["absent"], remark=row["remark"],
+                passed=passed(exam, row["theory"], row["practical"], row["absent"])))
+        report.imported_at = datetime.datetime.now().replace(microsecond=0)
+        report.imported_by_id = user.id
+        _set_score_status(exam.id, "未上报")
+        audit.record("import_scores", report, user=user, detail="导入成绩 %d 条（%s）" % (len(rows), filename))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(rows)
+
+
+def scores_of(exam):
+    return db.session.execute(
+        select(Score, Enrollment, ExamCandidate).join(Enrollment, Enrollment.id == Score.enrollment_id)
+        .join(ExamCandidate, (ExamCandidate.enrollment_id == Score.enrollment_id)
+              & (ExamCandidate.exam_plan_id == Score.exam_plan_id))
+        .where(Score.exam_plan_id == exam.id).order_by(ExamCandidate.ticket_no)
+    ).all()
+
+
+def _set_score_status(exam_plan_id, status):
+    enrollment_ids = select(ExamCandidate.enrollment_id).where(ExamCandidate.exam_plan_id == exam_plan_id,
+                                                               ExamCandidate.removed.is_(False))
+    db.session.execute(update(Enrollment).where(Enrollment.id.in_(enrollment_ids))
+                       .values(score_status=status).execution_options(synchronize_session=False))
+
+
+# --- hooks into the review engine (KINDS['score_report']) ----------------------------------------------------
+
+def _can_submit(report):
+    _institution_active(report)
+    if report.imported_at is None:
+        raise ServiceError("请先导入成绩再上报")
+
+
+def _status_follows(report):
+    _set_score_status(report.exam_plan_id, SCORE_STATUS_OF_STATE.get(report.review_state, "未上报"))
+
+
+_kind = KINDS["score_report"]
+_kind.before["submit"] = _can_submit
+for _action in ("submit", "withdraw", "accept", "approve", "reject"):
+    _kind.after[_action] = _status_follows
