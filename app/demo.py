@@ -235,9 +235,11 @@ def load_demo():
             review.move(plan, "accept", user=users["nb"])
             review.move(plan, "approve", user=users["nb"])
     approve_demo_exam_plan(users["hz"])
+    add_demo_certificates(institutions["hz"], inst_users["hz"], users["hz"], enterprises["xh"], ent_users["xh"])
     _spread_review_times(rng, now)
     add_demo_enterprise_documents()
     add_demo_understaffed_institution()
+    add_demo_enrollment_states(rng)
     return "demo data loaded: %d accounts" % db.session.query(AppUser).count()
 
 
@@ -489,3 +491,112 @@ def add_ticketed_examinees(exam, enterprise, enrolled_by, count, rng, *, area="3
         result.append((candidate, enrollment))
     db.session.commit()
     return result
+
+
+def add_demo_enrollment_states(rng):
+    """The 报名中 plan's enrollments in various states (paid, unpaid, cancelled), through the services,
+    plus a few roster workers not yet enrolled, so 培训报名 and 报名管理 have something to show."""
+    from sqlalchemy import select
+
+    from app.services import enrollment as enrollment_service
+
+    today = datetime.date.today()
+    plan = db.session.execute(
+        select(TrainingPlan).join(Enrollment, Enrollment.plan_id == TrainingPlan.id)
+        .where(TrainingPlan.review_state == "approved", TrainingPlan.enroll_start <= today,
+               TrainingPlan.enroll_end >= today, TrainingPlan.class_opened_at.is_(None))
+        .order_by(TrainingPlan.id).limit(1)).scalar_one_or_none()
+    if plan is None:
+        return
+    rows = db.session.execute(select(Enrollment).where(Enrollment.plan_id == plan.id, Enrollment.cancelled_at.is_(None),
+                                                       Enrollment.paid_at.is_(None))
+                              .order_by(Enrollment.id)).scalars().all()
+    institution_user = db.session.execute(
+        select(AppUser).where(AppUser.institution_id == plan.institution_id).order_by(AppUser.id).limit(1)).scalar()
+    paid, cancelled = rows[:3], rows[3:4]
+    if paid:
+        enrollment_service.confirm_payment(paid, amount=plan.fee, receipt_no="SJ2026%04d" % plan.id,
+                                           paid_at=datetime.datetime.now().replace(microsecond=0)
+                                           - datetime.timedelta(days=1), user=institution_user)
+    for enrollment in cancelled:
+        enterprise_user = db.session.execute(select(AppUser).where(
+            AppUser.enterprise_id == enrollment.enterprise_id).order_by(AppUser.id).limit(1)).scalar()
+        enrollment_service.cancel(enrollment, reason="工地工期调整，改报下一期", user=enterprise_user)
+    # unenrolled workers in each enterprise's roster, ready for 培训报名
+    enterprises = {e.enterprise_id for e in rows}
+    for enterprise_id in sorted(enterprises):
+        enterprise = db.session.get(Enterprise, enterprise_id)
+        for _ in range(3):
+            id_number = make_id_number(rng, enterprise.region_code)
+            if db.session.execute(select(Worker.id).where(Worker.id_number == id_number)).first():
+                continue
+            db.session.add(Worker(id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                                  gender=id_number_gender(id_number), birth_date=id_number_birth_date(id_number),
+                                  mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
+                                  education=rng.choice(["junior", "senior", "college"]), enterprise_id=enterprise.id))
+    db.session.commit()
+
+
+DEMO_CERTIFICATE_EXAM = "2026年第3期钢筋工（五级）考核"
+
+
+def add_demo_certificates(institution, owner, reviewer, enterprise, enterprise_user):
+    """A second, finished exam plan (钢筋工) with approved scores and generated, pulled certificates,
+    so that 证书查询 on the login page finds a demo certificate; built through the services."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.models import CertificateJob
+    from app.services import certificates as certificate_service
+    from app.services import scores as score_service
+
+    rng = random.Random(20261129)
+    today = datetime.date.today()
+    now = datetime.datetime.now().replace(microsecond=0)
+    plan = TrainingPlan(
+        institution_id=institution.id, name="2026年第3期钢筋工（五级）培训", trade_code="020", skill_level="5",
+        training_type="initial", capacity=30, fee=1100, hours=64, enroll_start=today - datetime.timedelta(days=90),
+        enroll_end=today - datetime.timedelta(days=70), train_start=today - datetime.timedelta(days=65),
+        train_end=today - datetime.timedelta(days=40), location="杭州市西湖区实训基地", contact_person="王老师",
+        contact_phone="0571-87001234", review_state="draft",
+        class_opened_at=now - datetime.timedelta(days=65), attendance_confirmed_at=now - datetime.timedelta(days=40),
+    )
+    db.session.add(plan)
+    db.session.commit()
+    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
+        review.move(plan, action, user=user, opinion="同意" if action == "approve" else None)
+    exam = ExamPlan(
+        institution_id=institution.id, plan_id=plan.id, name=DEMO_CERTIFICATE_EXAM, year=today.year,
+        serial=(db.session.query(ExamPlan).filter_by(institution_id=institution.id, year=today.year).count() + 1),
+        theory_start=now - datetime.timedelta(days=30, hours=3), theory_end=now - datetime.timedelta(days=30, hours=1),
+        practical_start=now - datetime.timedelta(days=29), practical_end=now - datetime.timedelta(days=29, hours=-4),
+        site_address="杭州市西湖区文三路100号考点", rooms=1, seats_per_room=30, pass_line=60, review_state="draft",
+    )
+    db.session.add(exam)
+    db.session.flush()
+    exam.examiners = [s for s in institution.staff if s.category == "examiner" and s.specialty == "土建"][:3]
+    db.session.commit()
+    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
+        review.move(exam, action, user=user, opinion="同意" if action == "approve" else None)
+    add_ticketed_examinees(exam, enterprise, enterprise_user, 6, rng)
+    wb = load_workbook(io.BytesIO(score_service.build_template(exam)))
+    ws = wb["成绩"]
+    for row, (theory, practical, absent) in enumerate(
+            [(86, 90, "否"), (78.5, 82, "否"), (55, 70, "否"), (None, None, "是"), (92, 88, "否"), (66, 61, "否")], start=2):
+        ws.cell(row=row, column=4, value=theory)
+        ws.cell(row=row, column=5, value=practical)
+        ws.cell(row=row, column=6, value=absent)
+    out = io.BytesIO()
+    wb.save(out)
+    score_service.import_scores(exam, out.getvalue(), "钢筋工成绩.xlsx", user=owner)
+    report = score_service.report_of(exam)
+    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
+        review.move(report, action, user=user, opinion="同意" if action == "approve" else None)
+    # 生成证书 runs in the background in the product; the demo runs the same job body inline.
+    job = CertificateJob(exam_plan_id=exam.id, status="pending", requested_by_id=reviewer.id)
+    db.session.add(job)
+    db.session.commit()
+    certificate_service.run_job(job.id)
+    certificate_service.pull(exam, user=reviewer)
+    return exam

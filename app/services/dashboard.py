@@ -41,6 +41,7 @@ LEVEL_OF_PREFIX = {2: "province", 4: "city", 6: "county"}
 METRICS = ("enrolled", "scored", "passed", "certificates")
 _MONTH = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
 EVENTS = "tmp_dashboard_events"
+ADVISORY_LOCK = 733011  # PostgreSQL: one refresh at a time (SQLite serialises writers anyway)
 
 
 # --- the aggregates ----------------------------------------------------------------------------
@@ -79,12 +80,17 @@ def _events_select():
 
 
 def refresh_stats(session=None):
-    """Rebuild every aggregate in one transaction (readers keep the previous snapshot until the commit)."""
+    """Rebuild every aggregate in one transaction (readers keep the previous snapshot until the commit).
+
+    Returns the duration in ms, or None when another refresh was already running (PostgreSQL)."""
     session = session or db.session
     started = datetime.datetime.now()
-    meta = _lock_meta(session)
-    bind = session.get_bind()
-    dialect = bind.dialect
+    _ensure_meta(session)
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and not session.execute(
+            text("SELECT pg_try_advisory_xact_lock(%d)" % ADVISORY_LOCK)).scalar():
+        session.rollback()
+        return None  # another refresh is running; it will leave fresh numbers
     # The events of the base tables, once, into a temporary table; the aggregates are built from it.
     session.execute(text("DROP TABLE IF EXISTS %s" % EVENTS))
     session.execute(text("CREATE TEMPORARY TABLE %s AS %s" % (
@@ -120,6 +126,7 @@ def refresh_stats(session=None):
         .select_from(TrainingPlan).join(Institution, Institution.id == TrainingPlan.institution_id)
         .group_by(Institution.region_code, _month(TrainingPlan.enroll_start), TrainingPlan.review_state)))
     finished = datetime.datetime.now()
+    meta = session.get(StatRefresh, REFRESH_KEY)
     meta.refreshed_at = finished.replace(microsecond=0)
     meta.duration_ms = int((finished - started).total_seconds() * 1000)
     session.commit()
@@ -130,18 +137,14 @@ def refresh_stats(session=None):
     return meta.duration_ms
 
 
-def _lock_meta(session):
-    """The StatRefresh row, locked: two refreshes at once run one after the other."""
-    query = select(StatRefresh).where(StatRefresh.key == REFRESH_KEY).with_for_update()
-    meta = session.execute(query).scalar()
-    if meta is None:
+def _ensure_meta(session):
+    """The StatRefresh row exists (created once; a concurrent creator wins harmlessly)."""
+    if session.get(StatRefresh, REFRESH_KEY) is None:
         try:
             session.add(StatRefresh(key=REFRESH_KEY))
             session.commit()
         except IntegrityError:
             session.rollback()
-        meta = session.execute(query).scalar_one()
-    return meta
 
 
 def max_age():

@@ -212,11 +212,20 @@ def _int_or_none(value):
     return number if number > 0 else None
 
 
+def fetch_rows(session, scope, filters, *, limit, after=None, today=None):
+    """Raw ROW_COLUMNS rows, newest first, id < after: the export's chunks (no objects per row)."""
+    query = scoped_enrollments(scope, filters, today=today)
+    if after is not None:
+        query = query.where(Enrollment.id < after)
+    return session.connection().execute(query.order_by(Enrollment.id.desc()).limit(limit)).all()
+
+
 def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=None, before=None, today=None):
     """One keyset page, newest first: rows with id < after (next pages) or id > before (previous pages).
 
     Reads page_size + 1 rows to know whether another page follows; never counts.
     """
+    today = today or datetime.date.today()
     query = scoped_enrollments(scope, filters, today=today)
     after, before = _int_or_none(after), _int_or_none(before)
     if before is not None:

@@ -21,6 +21,7 @@ import datetime
 import re
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Enrollment, ExamCandidate, ExamPlan, Institution, Staff, TrainingPlan
@@ -345,7 +346,10 @@ def create_exam_plan(institution_id, plan_id, data, *, user):
                         review_state="draft", review_version=0, **{name: values[name] for name in FIELDS})
         exam.examiners = [db.session.get(Staff, i) for i in values["examiner_ids"]]
         db.session.add(exam)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:
+            raise ServiceError("考核计划编号冲突（他人同时新增），请重新保存")
         _sync_candidates(exam, values)
         audit.record("add", exam, user=user, changes={
             "name": [None, exam.name], "examiners": [None, values["examiner_ids"]],

@@ -203,7 +203,7 @@ class ExamPlanView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
 
 # --- 企业: 准考证下载 ------------------------------------------------------------------------------------
 
-class ExamTicketView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
+class ExamTicketView(ReadOnlyScopedView):
     """The enterprise's approved exam plans with its own workers' 准考证 (scope: its enrollments only)."""
 
     datamodel = SQLAInterface(ExamPlan)
@@ -212,13 +212,24 @@ class ExamTicketView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
     base_filters = [["review_state", FilterEqual, "approved"]]
     list_title = _l("准考证下载")
     show_title = _l("准考证下载")
+    show_template = "exams/ticket_show.html"
     list_columns = ["name", "institution", "theory_start", "practical_start", "site_address"]
     show_columns = ["institution", "plan", "name", "theory_start", "theory_end", "practical_start", "practical_end",
                     "site_address"]
     search_columns = ["name"]
     label_columns = EXAM_LABELS
     base_order = ("id", "desc")
-    _is_review_view = False
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        exam = self.scoped_get(pk)
+        widgets = self._show(pk)
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
+            document=exam, candidates=exam_service.visible_candidates(exam, current_scope()),
+            docs=exam_service.documents_available(exam),
+        )
 
 
 # --- downloads ---------------------------------------------------------------------------------------

@@ -252,3 +252,16 @@ def test_two_enterprises_race_for_the_last_seat(app, personas, plan):
     assert isinstance(refused, str) and "名额不足" in refused
     db.session.expire_all()
     assert db.session.query(Enrollment).filter_by(plan_id=plan_id).count() == 1
+
+
+def test_demo_gives_the_enrolling_plan_paid_unpaid_and_cancelled_enrollments(ctx):
+    from app.demo import load_demo
+
+    load_demo()
+    plan = next(p for p in db.session.query(TrainingPlan).filter_by(review_state="approved").order_by(TrainingPlan.id)
+                if p.is_enrolling() and db.session.query(Enrollment).filter_by(plan_id=p.id).count())
+    states = {service.enrollment_status(e) for e in db.session.query(Enrollment).filter_by(plan_id=plan.id)}
+    assert {"已缴费", "待缴费", "已取消"} <= states
+    assert db.session.query(AuditLog).filter_by(action="pay").count() >= 1
+    unenrolled = db.session.query(Worker).filter(~Worker.id.in_(select(Enrollment.worker_id))).count()
+    assert unenrolled >= 3

@@ -95,8 +95,9 @@ def test_the_export_follows_the_filters(personas, world):
 def test_chunks_do_not_lose_or_repeat_rows(personas, world):
     scope = Scope.for_user(personas.province)
     chunks = list(exports.iter_enrollee_rows(db.session, scope, EnrolleeFilters(), chunk=2))
-    ids = [r.id for rows in chunks for r in rows]
-    assert len(ids) == len(set(ids)) == 7 and [len(c) for c in chunks] == [2, 2, 2, 1]
+    ids = [i for chunk_ids, _cells in chunks for i in chunk_ids]
+    assert len(ids) == len(set(ids)) == 7 and [len(cells) for _ids, cells in chunks] == [2, 2, 2, 1]
+    assert ids == sorted(ids, reverse=True)
     assert names_of(world, ids) == EXPECT["province"]
 
 

@@ -178,3 +178,32 @@ def test_enterprise_cannot_reach_institution_operations(personas, login, plan):
     assert ent.post(MANAGE + "/open/%d" % plan.id).status_code in (302, 403)
     db.session.expire_all()
     assert db.session.get(TrainingPlan, plan.id).class_opened_at is None
+
+
+def test_delete_worker_only_without_enrollments_and_only_own(personas, login, plan):
+    enrolled, free = add_worker(personas.ent_a, "已报名"), add_worker(personas.ent_a, "未报名")
+    enrollment_service.enroll(plan.id, personas.ent_a.id, [enrolled.id])
+    free_id, enrolled_id = free.id, enrolled.id
+    assert login(personas.ent_b_user).post(ROSTER + "/delete/%d" % free.id).status_code == 404
+    ent = login(personas.ent_a_user)
+    assert "该学员已有报名记录，不能删除" in ent.post(ROSTER + "/delete/%d" % enrolled.id, follow_redirects=True).text
+    assert "已删除学员“未报名”" in ent.post(ROSTER + "/delete/%d" % free.id, follow_redirects=True).text
+    db.session.expire_all()
+    assert db.session.get(Worker, free_id) is None and db.session.get(Worker, enrolled_id) is not None
+
+
+def test_edit_worker_keeps_id_number(personas, login):
+    worker = add_worker(personas.ent_a, "改名前")
+    worker_id, number = worker.id, worker.id_number
+    ent = login(personas.ent_a_user)
+    assert "改名前" in ent.get(ROSTER + "/edit/%d" % worker_id).text
+    bad = ent.post(ROSTER + "/edit/%d" % worker_id, data={"name": "改名后", "mobile": "1", "education": "college"}).text
+    assert "手机号格式不正确" in bad
+    done = ent.post(ROSTER + "/edit/%d" % worker_id, data={"name": "改名后", "mobile": "13800001111",
+                                                           "education": "college", "id_number": "X"},
+                    follow_redirects=True).text
+    assert "已保存修改" in done
+    db.session.expire_all()
+    saved = db.session.get(Worker, worker_id)
+    assert (saved.name, saved.mobile, saved.education, saved.id_number) == ("改名后", "13800001111", "college", number)
+    assert login(personas.ent_b_user).get(ROSTER + "/edit/%d" % worker_id).status_code == 404

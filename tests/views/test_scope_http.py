@@ -13,15 +13,20 @@ and POSTs forged `rowid`s to every /action_post. Expected:
 In-scope ids are requested too (show, records, API get, file download) and must answer 200, so
 the loop cannot pass by refusing everything.
 """
+import inspect
 import os
 import re
 
 import pytest
 from flask import current_app, g
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
-from app.models import Region, ReviewRecord, UploadedFile
+from app.models import (
+    Certificate, Department, Enrollment, Enterprise, ExamCandidate, ExamPlan, ExportJob, Institution, Region,
+    ReviewRecord, ScoreReport, Staff, TrainingPlan, UploadedFile, Worker,
+)
 from app.security.models import AppUser
 from app.security.scope import Scope
 from app.views.base import ScopedModelView
@@ -39,14 +44,21 @@ ALLOW_LIST = {
                                 "grants it (only FAB's built-in Admin role)",
 }
 
-# BaseViews (no datamodel) that serve one record: the model their <pk> designates. A view says it
-# itself with a `scoped_model` attribute (a ModelView route whose <pk> is another model's id says it
-# with `scoped_models = {"method": Model}`); a new BaseView with a <pk> and neither fails the test.
+# What a record argument designates. `<pk>`: the model the method loads with
+# get_or_404(db.session, Model, pk) (read from its source), else the view's own model (datamodel, or
+# `scoped_model` on a BaseView); a view can also say it with `scoped_models = {"method": Model}`.
+# `<x_id>`: `scoped_args` on the view, ARG_MODELS, or the table called x. `<filename>`: an upload's
+# stored name. A rule with an argument none of this explains fails the test: declare it, or add it
+# to ALLOW_LIST with the reason it takes no scoped record.
 BASEVIEW_MODELS = {"FileView": UploadedFile}
-
-# Arguments naming a record, and how to fill the others.
-RECORD_ARGS = {"pk", "filename"}
-KNOWN_ARGS = RECORD_ARGS | {"name"}
+ENDPOINT_MODELS = {}  # endpoint → model, for a route the rules above cannot read and the view does not declare
+ARG_MODELS = {"exam_id": ExamPlan, "candidate_id": ExamCandidate, "plan_id": TrainingPlan,
+              "enrollment_id": Enrollment, "certificate_id": Certificate, "report_id": ScoreReport,
+              "institution_id": Institution, "enterprise_id": Enterprise, "worker_id": Worker, "staff_id": Staff,
+              "file_id": UploadedFile, "job_id": ExportJob, "user_id": AppUser, "department_id": Department}
+# Arguments that are no record, and the value sent for them.
+PLAIN_ARGS = {"name": None, "room_no": 1, "subject": "theory",
+              "token": "1-" + "0" * 32}  # a file token bound to another user (user 1): must not serve
 MUTATING_GET = {"delete", "action"}  # GET refused before any lookup when CSRFProtect is installed
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LABEL_ATTRS = ("name", "worker_name", "number", "original_name", "label", "first_name", "value", "object_label")
@@ -65,25 +77,75 @@ def _model_of(view):
     return getattr(view, "scoped_model", None) or BASEVIEW_MODELS.get(type(view).__name__)
 
 
+_LOADS_BY_PK = re.compile(r"get_or_404\(\s*db\.session\s*,\s*(\w+)\s*,\s*pk\s*\)")
+
+
+def _models_loaded_by_pk(view, method_name):
+    """Names of the models a view method loads with get_or_404(db.session, Model, pk) (from its source)."""
+    try:
+        source = inspect.getsource(inspect.unwrap(getattr(type(view), method_name)))
+    except (OSError, TypeError, AttributeError):
+        return set()
+    return set(_LOADS_BY_PK.findall(source))
+
+
+def _arg_model(view, endpoint, arg):
+    """The model a record argument of a rule designates, or None."""
+    if arg == "filename":
+        return UploadedFile
+    if arg == "pk":
+        method_name = endpoint.rsplit(".", 1)[1]
+        declared = (getattr(view, "scoped_models", None) or {}).get(method_name) or ENDPOINT_MODELS.get(endpoint)
+        if declared is not None:
+            return declared
+        loaded = _models_loaded_by_pk(view, method_name)
+        if len(loaded) > 1:
+            return None  # several models loaded by the same pk: the view must say which one it is
+        if loaded:  # the method loads get_or_404(db.session, Model, pk): that is what the pk designates
+            return _mapped_classes().get(loaded.pop())
+        return _model_of(view)
+    if arg.endswith("_id"):
+        declared = (getattr(view, "scoped_args", None) or {}).get(arg) or ARG_MODELS.get(arg)
+        if declared is not None:
+            return declared
+        tables = {cls.__tablename__: cls for cls in _mapped_classes().values()}
+        return tables.get(arg[:-3])
+    return None
+
+
+def _mapped_classes():
+    from flask_appbuilder import Model
+
+    return {mapper.class_.__name__: mapper.class_ for mapper in Model.registry.mappers}
+
+
 def record_rules(app):
-    """[(rule, view, model)] for every rule taking a record; fails on rules it cannot classify."""
+    """[(rule, view, record argument, model)] for every rule taking a record; fails on rules it cannot read."""
     found, unknown = [], []
-    for rule in app.url_map.iter_rules():
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.arguments or rule.endpoint in ALLOW_LIST:
             continue
         view = _view_of(app, rule.endpoint)
-        model = None
-        if view is not None:
-            method_name = rule.endpoint.rsplit(".", 1)[1]
-            model = (getattr(view, "scoped_models", None) or {}).get(method_name) or _model_of(view)
-        if model is None or not rule.arguments <= KNOWN_ARGS or not rule.arguments & RECORD_ARGS:
+        records = sorted(a for a in rule.arguments if a not in PLAIN_ARGS)
+        if not records:
+            continue  # e.g. an error-workbook token: checked with a token of another user below
+        models = [_arg_model(view, rule.endpoint, a) if view is not None else None for a in records]
+        if len(records) != 1 or models[0] is None:
             unknown.append("%s (%s)" % (rule.rule, rule.endpoint))
             continue
-        found.append((rule, view, model))
+        found.append((rule, view, records[0], models[0]))
     assert not unknown, (
-        "URL rules with arguments this test cannot check: give the view a datamodel or a `scoped_model`, "
-        "or add the endpoint to ALLOW_LIST with the reason it takes no scoped record:\n" + "\n".join(unknown))
+        "URL rules with arguments this test cannot check: give the view a datamodel, a `scoped_model`, "
+        "`scoped_models` or `scoped_args`, or add the endpoint to ALLOW_LIST with the reason it takes no "
+        "scoped record:\n" + "\n".join(unknown))
     return found
+
+
+def token_rules(app):
+    """Rules whose only arguments are plain (tokens …): requested with another user's token."""
+    return [(rule, _view_of(app, rule.endpoint)) for rule in app.url_map.iter_rules()
+            if rule.arguments and rule.endpoint not in ALLOW_LIST and "token" in rule.arguments
+            and rule.arguments <= set(PLAIN_ARGS) and _view_of(app, rule.endpoint) is not None]
 
 
 def action_post_rules(app):
@@ -143,7 +205,7 @@ def _snapshot(model, key, by="pk"):
     row = db.session.execute(select(model).where(column == key)).scalar_one_or_none()
     if row is None:
         return None
-    return {attr.key: getattr(row, attr.key) for attr in inspect(model).column_attrs}
+    return {attr.key: getattr(row, attr.key) for attr in sa_inspect(model).column_attrs}
 
 
 def _missing_keys(model, view):
@@ -266,9 +328,9 @@ def test_every_record_endpoint_refuses_foreign_and_missing_ids(app, personas, wo
     records = Records(personas, world, users)
     problems, checked = [], {"combinations": 0, "requests": 0}
 
-    for rule, view, model in record_rules(app):
+    for rule, view, arg, model in record_rules(app):
         method_name = rule.endpoint.rsplit(".", 1)[1]
-        arg = "filename" if "filename" in rule.arguments else "pk"
+        plain = {a: PLAIN_ARGS[a] for a in rule.arguments if a in PLAIN_ARGS and a != "name"}
         if arg == "filename":
             foreign, missing = records.filenames(persona), ["no-such-file.pdf"]
             snap_model = UploadedFile
@@ -290,7 +352,7 @@ def test_every_record_endpoint_refuses_foreign_and_missing_ids(app, personas, wo
             # Refusals do not depend on the id: one foreign id is enough there.
             keys = foreign if allowed else foreign[:1]
             for key in list(keys) + missing:
-                values = {arg: key}
+                values = dict(plain, **{arg: key})
                 if action_name is not None:
                     values["name"] = action_name
                 url = rule.build(values, append_unknown=False)[1]
@@ -300,7 +362,8 @@ def test_every_record_endpoint_refuses_foreign_and_missing_ids(app, personas, wo
                     row = db.session.execute(select(snap_model).where(column == key)).scalar_one()
                     labels = [x for x in (_label(row),) if x]
                 for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                    before = _snapshot(snap_model, key, by=arg) if method != "GET" else None
+                    by = "filename" if arg == "filename" else "pk"
+                    before = _snapshot(snap_model, key, by=by) if method != "GET" else None
                     reviews_before = db.session.query(ReviewRecord).count() if method != "GET" else None
                     checked["requests"] += 1
                     try:
@@ -314,7 +377,7 @@ def test_every_record_endpoint_refuses_foreign_and_missing_ids(app, personas, wo
                         if reason is None and any(label in body for label in labels):
                             reason = "the answer contains the record's name"
                     if method != "GET":
-                        if _snapshot(snap_model, key, by=arg) != before:
+                        if _snapshot(snap_model, key, by=by) != before:
                             reason = "THE RECORD CHANGED"
                         elif db.session.query(ReviewRecord).count() != reviews_before:
                             reason = "a review record was written"
@@ -352,6 +415,18 @@ def test_every_record_endpoint_refuses_foreign_and_missing_ids(app, personas, wo
                     problems.append("POST %s action=%s rowid=%s [permission %s=%s]: %s" % (
                         rule.rule, action_name, rowids, permission, allowed, reason))
 
+    for rule, view in token_rules(app):
+        checked["combinations"] += 1
+        permission = _permission(view, rule.endpoint.rsplit(".", 1)[1])
+        allowed = _allowed(view, permission, grants)
+        url = rule.build({a: PLAIN_ARGS[a] for a in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            checked["requests"] += 1
+            reason = _verdict(_send(client, method, url), allowed, method, "token", True)
+            if reason:
+                problems.append("%s %s [another user's token, permission %s=%s]: %s" % (
+                    method, url, permission, allowed, reason))
+
     print("\n%s: %d endpoint combinations, %d requests" % (persona, checked["combinations"], checked["requests"]))
     assert checked["combinations"] > 150, "the endpoint discovery found too little: %s" % checked
     assert not problems, "%d scope problems for %s:\n%s" % (len(problems), persona, "\n".join(problems[:80]))
@@ -376,13 +451,13 @@ def test_in_scope_records_answer(app, personas, world, clients, persona):
     client, user = client_of[persona], users[persona]
     grants = _grants(user)
     answered, problems = [], []
-    for rule, view, model in record_rules(app):
+    for rule, view, arg, model in record_rules(app):
         method_name = rule.endpoint.rsplit(".", 1)[1]
-        if method_name not in POSITIVE or "GET" not in rule.methods or "filename" in rule.arguments:
+        if method_name not in POSITIVE or "GET" not in rule.methods or arg != "pk" or rule.arguments != {"pk"}:
             continue
         if not _allowed(view, _permission(view, method_name), grants):
             continue
-        if getattr(view, "datamodel", None) is not None:
+        if getattr(view, "datamodel", None) is not None and view.datamodel.obj is model:
             row = _first_row_of_view(app, view, user)
         else:
             scope = Scope.for_user(user)
