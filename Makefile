@@ -36,7 +36,7 @@ test: setup
 	$(PY) -m pytest -q tests
 
 # The suite (less the browser tests) on PostgreSQL + Redis with a real Celery worker: stages 3-5 of .ci/run
-# (starts PostgreSQL/Redis when stopped, recreates the database zjpx_ci or $$ZJPX_CI_DB).
+# (starts PostgreSQL/Redis when stopped, recreates the database zjpx_ci, or the one named by ZJPX_CI_DB).
 test-pg: setup
 	bash .ci/run pg
 

@@ -77,8 +77,10 @@ def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
     return exam
 
 
-def score_report(exam, *, state="draft", owner=None, reviewer=None):
-    report = ScoreReport(exam_plan_id=exam.id, institution_id=exam.institution_id, review_state="draft")
+def score_report(exam, *, state="draft", owner=None, reviewer=None, imported=True):
+    """A score report (scores imported unless `imported=False`) moved to `state`."""
+    report = ScoreReport(exam_plan_id=exam.id, institution_id=exam.institution_id, review_state="draft",
+                         imported_at=datetime.datetime.now().replace(microsecond=0) if imported else None)
     db.session.add(report)
     db.session.commit()
     _walk(report, state, owner, reviewer)

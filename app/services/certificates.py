@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, Institution, PushOutbox, Score,
+    Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, PushOutbox, Score,
     ScoreReport, TrainingPlan,
 )
 from app.security.scope import Scope

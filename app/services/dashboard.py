@@ -130,10 +130,12 @@ def refresh_stats(session=None):
     meta.refreshed_at = finished.replace(microsecond=0)
     meta.duration_ms = int((finished - started).total_seconds() * 1000)
     session.commit()
-    if dialect.name == "postgresql":  # fresh statistics for the planner (the tables were just rewritten)
-        for model in (StatInstMonth, StatEntCross, StatOrg):
-            session.execute(text("ANALYZE %s" % model.__tablename__))
-        session.commit()
+    if dialect.name == "postgresql":
+        # The rewrite left the previous snapshot as dead rows: reclaim them and refresh the planner's
+        # statistics now rather than whenever autovacuum passes (VACUUM cannot run in a transaction).
+        with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for model in (StatInstMonth, StatEntCross, StatOrg):
+                conn.execute(text("VACUUM ANALYZE %s" % model.__tablename__))
     return meta.duration_ms
 
 

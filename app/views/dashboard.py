@@ -93,8 +93,7 @@ class DashboardView(BaseView):
     @has_access
     @permission_name("list")
     def refresh(self):
-        current_scope()  # departments only: resolve_region answers 404 to anyone else
-        dashboard_service.resolve_region(db.session, current_scope(), None)
+        dashboard_service.resolve_region(db.session, current_scope(), None)  # departments only (404 otherwise)
         dashboard_service.ensure_fresh(db.session, force=True)
         flash(_("已开始重新统计，稍后刷新页面即可看到最新数据"), "info")
         return redirect(url_for("DashboardView.index") + "?" + urlencode(self._args()))

@@ -5,6 +5,7 @@ page and offers its generic filters; this page filters through app.services.enro
 builder, also used by the export and its Celery task), pages by keyset (page_size + 1 rows), and
 counts only on request. Every row goes through the scope; an out-of-scope id answers 404.
 """
+import datetime
 from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
@@ -20,6 +21,7 @@ from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import enrollees as enrollee_service
 from app.services import exports as export_service
+from app.services.settings import get_int
 from app.validators import mask_id_number
 
 # Labels of the query form (Chinese msgids).
@@ -83,7 +85,7 @@ class EnrollmentView(BaseView):
             "enrollees/list.html", filters=filters, page=page, total=total, notices=notices,
             text_filters=TEXT_FILTERS, status_filters=STATUS_FILTERS, page_sizes=PAGE_SIZES, page_size=page_size,
             link=link, count_cap=enrollee_service.COUNT_CAP, can_export=self._can("export"),
-            sync_max=export_service.get_int("export_sync_max_rows"), back_args=request.query_string.decode(),
+            sync_max=get_int("export_sync_max_rows"), back_args=request.query_string.decode(),
         )
 
     @expose("/show/<int:pk>")
@@ -104,8 +106,8 @@ class EnrollmentView(BaseView):
         filters = enrollee_service.EnrolleeFilters.from_mapping(request.form)
         if export_service.runs_in_background(db.session, scope, filters):
             job = export_service.start_job(db.session, scope, filters, g.user)
-            flash(_("导出数据超过 %(n)d 行，已转为后台任务，完成后可在此页下载。", n=export_service.get_int(
-                "export_sync_max_rows")), "info")
+            flash(_("导出数据超过 %(n)d 行，已转为后台任务，完成后可在此页下载。", n=get_int("export_sync_max_rows")),
+                  "info")
             return redirect(url_for("ExportJobView.status", pk=job.id))
         buffer, _rows = export_service.export_now(db.session, scope, filters, g.user)
         return send_file(buffer, mimetype=export_service.XLSX_MIMETYPE, as_attachment=True,
@@ -178,8 +180,6 @@ class ExportJobView(BaseView):
 
 
 def _now():
-    import datetime
-
     return datetime.datetime.now()
 
 

@@ -324,7 +324,10 @@ class EnrollPlanView(ReadOnlyScopedView):
     @has_access
     @permission_name("cancel")
     def cancel(self, pk):
-        enrollment = current_scope().get_or_404(db.session, Enrollment, pk)
+        plan = current_scope().get_or_404(db.session, TrainingPlan, pk)
+        enrollment = current_scope().get_or_404(db.session, Enrollment, request.form.get("enrollment_id"))
+        if enrollment.plan_id != plan.id:
+            abort(404)
         if not _is_enterprise():
             abort(403)
         try:

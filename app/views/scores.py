@@ -114,6 +114,9 @@ class ScoreImportView(BaseView):
     route_base = "/scores"
     default_view = "index"
     class_permission_name = "Scores"
+    # For the scope checks of the test-suite: which model each record argument designates.
+    scoped_args = {"exam_id": ExamPlan}
+    scoped_models = {"pdf": Certificate, "revoke": Certificate}
     method_permission_name = {
         "index": "list", "exam": "list", "template": "list", "progress": "list", "pdf": "list", "errors": "list",
         "import_scores": "import", "workflow": "import",

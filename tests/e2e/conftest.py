@@ -19,7 +19,7 @@ from tests.factories import PASSWORD
 
 E2E_REQUIRED = os.environ.get("E2E_REQUIRED", "").lower() in ("1", "true", "yes", "on")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DEFAULT_TIMEOUT_MS = 20_000
+DEFAULT_TIMEOUT_MS = 30_000
 NOT_LOCAL = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)(:\d+)?(/|$))[a-z][a-z0-9+.-]*://", re.I)
 SCREENSHOT_DIR = os.path.join(
     os.environ.get("APP_VAR_DIR") or os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "var"),

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.demo import add_ticketed_examinees
 from app.extensions import db
-from app.models import Certificate, CertificateJob, CertificateSequence, Enrollment, PushOutbox, ScoreReport
+from app.models import Certificate, CertificateJob, CertificateSequence, Enrollment, PushOutbox
 from app.services import ServiceError, review
 from app.services import certificates as certificate_service
 from app.services import scores as score_service

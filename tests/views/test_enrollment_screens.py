@@ -113,14 +113,16 @@ def test_enroll_and_cancel_screens(personas, login, plan):
     again = ent.post(ENROLL + "/enroll/%d" % plan.id, data={"worker_id": [str(worker.id)]}, follow_redirects=True).text
     assert "不能重复报名" in again
     enrollment = db.session.query(Enrollment).one()
-    assert "请填写取消报名的原因" in ent.post(ENROLL + "/cancel/%d" % enrollment.id, data={"reason": ""},
+    cancel_url = ENROLL + "/cancel/%d" % plan.id
+    assert "请填写取消报名的原因" in ent.post(cancel_url, data={"enrollment_id": enrollment.id, "reason": ""},
                                             follow_redirects=True).text
     # forged ids: another enterprise cannot cancel it, nor enroll ent_a's worker
     ent_b = login(personas.ent_b_user)
-    assert ent_b.post(ENROLL + "/cancel/%d" % enrollment.id, data={"reason": "x"}).status_code == 404
+    assert ent_b.post(cancel_url, data={"enrollment_id": enrollment.id, "reason": "x"}).status_code == 404
     forged = ent_b.post(ENROLL + "/enroll/%d" % plan.id, data={"worker_id": [str(worker.id)]}, follow_redirects=True).text
     assert "不在本企业学员名单中" in forged
-    cancelled = ent.post(ENROLL + "/cancel/%d" % enrollment.id, data={"reason": "工地赶工"}, follow_redirects=True).text
+    cancelled = ent.post(cancel_url, data={"enrollment_id": enrollment.id, "reason": "工地赶工"},
+                         follow_redirects=True).text
     assert "已取消报名" in cancelled and "工地赶工" in cancelled
 
 

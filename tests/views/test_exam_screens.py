@@ -5,7 +5,7 @@ from pypdf import PdfReader
 
 from app.extensions import db
 from app.models import ExamCandidate, ExamPlan
-from app.services import exams, review
+from app.services import exams
 from tests.exam_helpers import enroll, exam_data, examiners, ready_plan
 
 OWN = "/examplanview"

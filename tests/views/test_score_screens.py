@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from app.demo import add_ticketed_examinees
 from app.extensions import db
-from app.models import Certificate, Enrollment, ExamPlan, ScoreReport
+from app.models import Certificate, Enrollment, ScoreReport
 from tests import factories
 
 
