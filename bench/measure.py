@@ -208,7 +208,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL",
                                                         "postgresql+psycopg://postgres@127.0.0.1:5432/zjpx_bench"))
-    parser.add_argument("--repeat", type=int, default=7, help="measured requests per cell (median reported)")
+    parser.add_argument("--repeat", type=int, default=9, help="measured requests per cell (median reported)")
     parser.add_argument("--stock-repeat", type=int, default=1)
     parser.add_argument("--export-rows", type=int, default=100000)
     parser.add_argument("--skip-export", action="store_true")
