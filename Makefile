@@ -33,7 +33,7 @@ run: db
 # The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists
 # (skipped with the reason otherwise). Settings in pytest.ini.
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 # The suite (less the browser tests) on PostgreSQL + Redis with a real Celery worker: stages 3-5 of .ci/run
 # (starts PostgreSQL/Redis when stopped, recreates the database zjpx_ci, or the one named by ZJPX_CI_DB).

@@ -289,9 +289,14 @@ def _enroll(plan, worker, enterprise, institution, user, now):
 
 def add_staff_roster(institution, rng):
     """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装)."""
+    used = set()
+
     def person(category, **extra):
-        first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),
-                                          rng.randint(0, 2), rng.randint(1, 999))
+        first17 = None
+        while first17 is None or first17 in used:  # one person per ID number within a category
+            first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),
+                                              rng.randint(0, 2), rng.randint(1, 999))
+        used.add(first17)
         db.session.add(Staff(institution_id=institution.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                              id_number=first17 + id_check_char(first17), mobile="1390000%04d" % rng.randint(0, 9999),
                              category=category, title="高级工程师", certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8),

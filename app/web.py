@@ -26,6 +26,17 @@ def register(app):
         app.register_error_handler(code, _error_page(code, message))
 
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import DataError
+
+    def not_found_for_impossible_ids(error):
+        # An id beyond the column's range (e.g. 2**63 typed into a URL) cannot exist: answer like a missing row.
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_template("error.html", code=404, message="页面或记录不存在"), 404
+
+    app.register_error_handler(OverflowError, not_found_for_impossible_ids)
+    app.register_error_handler(DataError, not_found_for_impossible_ids)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

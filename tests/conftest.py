@@ -60,6 +60,23 @@ def _clean_database(app):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _eager_tasks_unless_real_worker_test(app, request):
+    """With TEST_REAL_WORKER=1 only tests marked `real_worker` go through the broker.
+
+    The others check outcomes right after the call and share the database the next test wipes,
+    so they run their tasks eagerly; tests/test_tasks.py proves the real worker round trip.
+    """
+    from app.extensions import celery
+
+    if app.config["CELERY_TASK_ALWAYS_EAGER"] or request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    celery.conf.task_always_eager = True
+    yield
+    celery.conf.task_always_eager = False
+
+
 @pytest.fixture
 def ctx(app):
     """An app context for service-level tests."""

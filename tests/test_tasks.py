@@ -14,6 +14,7 @@ from app.tasks.jobs import ping
 
 REAL_WORKER = os.environ.get("TEST_REAL_WORKER", "").lower() in ("1", "true", "yes", "on")
 needs_real_worker = pytest.mark.skipif(not REAL_WORKER, reason="需要真实 Celery worker（TEST_REAL_WORKER=1，见 .ci/run）")
+pytestmark = pytest.mark.real_worker
 
 
 def test_config_follows_test_real_worker(app):
