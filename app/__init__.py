@@ -19,8 +19,11 @@ def create_app(config_name=None, **overrides):
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password_policy
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     os.makedirs(app.config["EXPORT_FOLDER"], exist_ok=True)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
-        os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
+    for key in ("SQLALCHEMY_DATABASE_URI", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        # Embedded default: the SQLite files of the database, broker and results need their folder.
+        url = app.config.get(key) or ""
+        if "sqlite:///" in url and ":memory:" not in url:
+            os.makedirs(os.path.dirname(url.split("sqlite:///", 1)[1]), exist_ok=True)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
     from app import models  # noqa: F401  (register every table)

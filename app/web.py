@@ -5,7 +5,7 @@ from flask import redirect, render_template, request
 
 from app.workflow import state_label
 
-_INT_ARG = re.compile(r"^(psize_|page_)")
+_INT_ARG = re.compile(r"(psize_|page_)")  # FAB matches these anywhere in the name
 
 
 def register(app):
@@ -15,7 +15,7 @@ def register(app):
     @app.before_request
     def drop_malformed_list_args():
         # FAB int()s psize_/page_ arguments unguarded; a bad value would be a 500.
-        bad = [k for k, v in request.args.items() if _INT_ARG.match(k) and not re.fullmatch(r"\d{1,6}", v)]
+        bad = [k for k, v in request.args.items() if _INT_ARG.search(k) and not re.fullmatch(r"\d{1,6}", v)]
         if bad and request.method == "GET":
             args = {k: v for k, v in request.args.items(multi=True) if k not in bad}
             return redirect(request.base_url + ("?" + "&".join("%s=%s" % kv for kv in args.items()) if args else ""))

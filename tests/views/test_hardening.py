@@ -161,10 +161,6 @@ def test_regions_page_size_is_capped(personas, login):
     assert len(_rows_on_page(response.get_data(as_text=True), "/regionview")) == 100  # 102 seed regions
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FAB int()s every argument whose name *contains* page_/psize_ (re.findall, unanchored); "
-    "app/web.py drop_malformed_list_args only drops names *starting* with them: use _INT_ARG.search "
-    "with r'(psize_|page_)' there"))
 def test_page_argument_inside_another_name_does_not_fail(personas, login):
     client = login(personas.admin)
     response = client.get("/regionview/list/?xpage_RegionView=abc", follow_redirects=True)
