@@ -91,7 +91,7 @@ def enroll(plan_id, enterprise_id, worker_ids, *, user=None, today=None):
         if refusal:
             raise ServiceError(refusal)
         workers = db.session.execute(select(Worker).where(
-            Worker.id.in_(worker_ids), Worker.enterprise_id == enterprise.id)).scalars().all()
+            Worker.id.in_(worker_ids), Worker.enterprise_id == enterprise.id).order_by(Worker.id)).scalars().all()
         if len(workers) != len(worker_ids):
             raise ServiceError("所选学员不在本企业学员名单中，请刷新后重试")
         existing = {e.worker_id: e for e in db.session.execute(select(Enrollment).where(
@@ -344,7 +344,7 @@ def confirm_attendance(plan, *, user=None):
             raise ServiceError(refusal)
         in_class = db.session.execute(select(Enrollment).where(
             Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True),
-            Enrollment.cancelled_at.is_(None))).scalars().all()
+            Enrollment.cancelled_at.is_(None)).order_by(Enrollment.id)).scalars().all()
         missing = [e.worker_name for e in in_class if e.attendance_result not in RESULTS]
         if missing:
             raise ServiceError("以下学员尚未录入考勤结果：%s" % "、".join(missing[:20]) + ("等" if len(missing) > 20 else ""))
