@@ -169,7 +169,31 @@ def _record_of_view():
     return datamodel.get(pk, getattr(view, "_base_filters", None))
 
 
-class DictSelectField(SelectField):
+class FreshChoicesSelectField(SelectField):
+    """A select whose subclass reads its choices in _load_choices() on every render and check.
+
+    An empty choice becomes None; pair with DataRequired(message=...) when the field is required.
+    """
+
+    def _load_choices(self):
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data == "":
+            self.data = None
+
+    def iter_choices(self):
+        self._load_choices()
+        return super().iter_choices()
+
+    def pre_validate(self, form):
+        if self.data in ("", None):
+            return
+        super().pre_validate(form)  # iterates the choices, read afresh
+
+
+class DictSelectField(FreshChoicesSelectField):
     """A select whose choices come from a dictionary type, read on every render (no restart needed).
 
     New records are offered the enabled items only; a record whose current value is a disabled
@@ -194,16 +218,3 @@ class DictSelectField(SelectField):
             SelectChoice(value, text) for value, text in items(self.dict_type, include=self.current_value())
         ]
 
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data == "":
-            self.data = None
-
-    def iter_choices(self):
-        self._load_choices()
-        return super().iter_choices()
-
-    def pre_validate(self, form):
-        if self.data in ("", None):
-            return
-        super().pre_validate(form)  # iterates the choices, read afresh

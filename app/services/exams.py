@@ -27,7 +27,6 @@ from app.extensions import db
 from app.models import Enrollment, ExamCandidate, ExamPlan, Institution, Staff, TrainingPlan
 from app.services import ServiceError, audit
 from app.services.settings import get_setting
-from app.workflow import state_label
 
 FIELDS = ("name", "theory_start", "theory_end", "practical_start", "practical_end", "site_address", "rooms",
           "seats_per_room")
@@ -118,13 +117,9 @@ def edit_refusal(exam):
         return "培训机构已注销，不能修改考核计划"
     if exam.review_state in EDITABLE_STATES:
         return None
-    if exam.review_state == "submitted":
-        return "考核计划已上报（未受理），不能修改；如需修改请先撤回"
-    if exam.review_state == "accepted":
-        return "考核计划已受理，正在审核中，不能修改"
-    if exam.review_state == "approved":
-        return "考核计划已审核通过，不能修改"
-    return "当前状态为“%s”，不能修改" % state_label(exam.review_state)
+    from app.services.review import edit_refusal_by_state
+
+    return edit_refusal_by_state(exam, "考核计划")
 
 
 # --- validation ----------------------------------------------------------------------------------

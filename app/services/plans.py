@@ -78,13 +78,9 @@ def edit_refusal(plan):
         return "培训机构已注销，不能修改培训计划"
     if editable_fields(plan):
         return None
-    if plan.review_state == "submitted":
-        return "培训计划已上报（未受理），不能修改；如需修改请先撤回"
-    if plan.review_state == "accepted":
-        return "培训计划已受理，正在审核中，不能修改"
-    if plan.review_state == "approved":
-        return "培训计划已审核通过，不能修改"
-    return "当前状态为“%s”，不能修改" % state_label(plan.review_state)
+    from app.services.review import edit_refusal_by_state
+
+    return edit_refusal_by_state(plan, "培训计划")
 
 
 def was_ever_submitted(plan):

@@ -9,7 +9,7 @@ from app.models import Enterprise, ExamPlan, ReviewRecord, ScoreReport, Training
 from app.security.scope import Scope, current_scope
 from app.services import ServiceError
 from app.services import audit
-from app.workflow import WorkflowError, allowed_actions, apply_transition
+from app.workflow import WorkflowError, allowed_actions, apply_transition, state_label
 
 
 @dataclass
@@ -85,6 +85,20 @@ KINDS = {
     "enterprise": DocumentKind("enterprise", "企业资质", Enterprise, implicit_accept=True),
 }
 KIND_BY_MODEL = {kind.model: kind for kind in KINDS.values()}
+
+
+def edit_refusal_by_state(document, label):
+    """Why a reviewable document cannot be edited in its current state, or None when it can."""
+    state = document.review_state
+    if state in ("draft", "rejected"):
+        return None
+    if state == "submitted":
+        return "%s已上报（未受理），不能修改；如需修改请先撤回" % label
+    if state == "accepted":
+        return "%s已受理，正在审核中，不能修改" % label
+    if state == "approved":
+        return "%s已审核通过，不能修改" % label
+    return "当前状态为“%s”，不能修改" % state_label(state)
 
 
 def kind_of(document):

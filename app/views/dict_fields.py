@@ -8,13 +8,14 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
 from app.extensions import db
 from app.services import ServiceError
+from app.services.dictionaries import FreshChoicesSelectField
 
 
 def strip(value):
@@ -101,7 +102,7 @@ class Check:
             raise ValidationError(refused.message)
 
 
-class RegionSelectField(SelectField):
+class RegionSelectField(FreshChoicesSelectField):
     """A select of 行政区划 read at render time; the submitted code must be a real region."""
 
     def __init__(self, label=None, validators=None, prefix=None, counties_only=False, **kwargs):
@@ -118,19 +119,6 @@ class RegionSelectField(SelectField):
             SelectChoice(code, "%s（%s）" % (name, code)) for code, name in rows
         ]
 
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data == "":
-            self.data = None
-
-    def iter_choices(self):
-        self._load_choices()
-        return super().iter_choices()
-
-    def pre_validate(self, form):
-        if self.data in ("", None):
-            return
-        super().pre_validate(form)
 
 
 class FriendlyIntegrityMixin:
