@@ -23,11 +23,13 @@ db: setup
 	$(FLASK) seed
 	$(FLASK) demo
 
-# The web console on http://127.0.0.1:5000 and a Celery worker on the embedded broker, together.
+# The web console on http://127.0.0.1:5000 and a Celery worker on the embedded broker, together; the worker
+# also runs beat (-B), which sweeps the 推送 outbox every PUSH_SWEEP_SECONDS.
 run: db
 	@echo "控制台：http://127.0.0.1:5000  （Ctrl+C 停止网页与后台任务）"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A app.celery_worker worker --loglevel=INFO --concurrency=1 --pool=solo & \
+	$(VENV)/bin/celery -A app.celery_worker worker --loglevel=INFO --concurrency=1 --pool=solo \
+		-B --schedule $(APP_VAR_DIR)/celerybeat-schedule & \
 	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
 # The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists

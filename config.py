@@ -29,6 +29,13 @@ class Config:
         os.environ.get("REDIS_URL") or "db+sqlite:///" + os.path.join(VAR_DIR, "celery-results.db"),
     )
     CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER")
+    # Redis keeps a delivered, unacknowledged message hidden this long; a worker killed mid-task gets its
+    # message back after it (acks late). Longer than any task, or a slow task would run twice.
+    CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    # Seconds between certificates in 生成证书: 0 in production; drills and the kill test slow a job with it.
+    CERTIFICATE_ISSUE_PAUSE = float(os.environ.get("CERTIFICATE_ISSUE_PAUSE", 0))
+    # A 生成证书 job without progress this long is taken as abandoned: pressing 生成证书 queues it again.
+    CERTIFICATE_JOB_STALE_SECONDS = int(os.environ.get("CERTIFICATE_JOB_STALE_SECONDS", 600))
 
     APP_NAME = "建筑技能工人培训管理系统"
     APP_THEME = ""
@@ -88,6 +95,8 @@ class Config:
     PUSH_MAX_ATTEMPTS = int(os.environ.get("PUSH_MAX_ATTEMPTS", 8))
     PUSH_BACKOFF_SECONDS = float(os.environ.get("PUSH_BACKOFF_SECONDS", 60))  # doubled after every failure
     PUSH_BACKOFF_MAX_SECONDS = float(os.environ.get("PUSH_BACKOFF_MAX_SECONDS", 6 * 3600))
+    # Celery beat sweeps the outbox this often: retries whose back-off has passed go out with no one pressing 推送.
+    PUSH_SWEEP_SECONDS = float(os.environ.get("PUSH_SWEEP_SECONDS", 60))
 
 
 class TestConfig(Config):

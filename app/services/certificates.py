@@ -3,6 +3,7 @@ the signed verification link carried by the certificate's QR code."""
 import datetime
 import hashlib
 import hmac
+import time
 
 from flask import current_app, g
 from sqlalchemy import func, select, update
@@ -63,6 +64,8 @@ def start_generation(exam, *, user=None, scope=None):
         raise ServiceError("成绩审核通过后才能生成证书")
     job = latest_job(exam)
     if job is not None and job.status in ACTIVE_JOB_STATES:
+        if is_stale(job):
+            requeue(job, user=user)
         return job
     job = CertificateJob(exam_plan_id=exam.id, status="pending", total=len(passed_enrollment_ids(exam)), done=0,
                          requested_by_id=user.id)
@@ -79,6 +82,23 @@ def start_generation(exam, *, user=None, scope=None):
             job.task_id = result.id
             db.session.commit()
     return job
+
+
+def is_stale(job):
+    """An active job without progress for CERTIFICATE_JOB_STALE_SECONDS: its worker is gone or its message lost."""
+    limit = datetime.timedelta(seconds=current_app.config["CERTIFICATE_JOB_STALE_SECONDS"])
+    return job.status in ACTIVE_JOB_STATES and job.updated_at is not None and _now() - job.updated_at > limit
+
+
+def requeue(job, *, user):
+    """Queue an abandoned job again; the run skips what was issued, so nothing is issued twice."""
+    job.updated_at = _now()
+    audit.record("generate_certificates", job.exam_plan, user=user,
+                 detail="生成证书任务 #%d 长时间无进度，已重新提交" % job.id)
+    db.session.commit()
+    from app.tasks.certificates import generate_certificates
+
+    generate_certificates.delay(job.id)
 
 
 def certificate_number(exam, trade_code, serial, year):
@@ -122,6 +142,7 @@ def run_job(job_id):
     db.session.commit()
     created = 0
     issue_date = datetime.date.today()
+    pause = current_app.config["CERTIFICATE_ISSUE_PAUSE"]
     for enrollment_id in wanted:
         exists = db.session.execute(select(Certificate.id).where(Certificate.enrollment_id == enrollment_id,
                                                                  Certificate.exam_plan_id == exam.id)).first()
@@ -135,6 +156,8 @@ def run_job(job_id):
         done = db.session.execute(select(func.count(Certificate.id)).where(Certificate.exam_plan_id == exam.id)).scalar()
         db.session.execute(update(CertificateJob).where(CertificateJob.id == job_id).values(done=done))
         db.session.commit()
+        if pause:
+            time.sleep(pause)
     job = db.session.get(CertificateJob, job_id)
     job.status, job.finished_at, job.done = "finished", _now(), len(wanted)
     db.session.commit()

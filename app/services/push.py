@@ -169,32 +169,6 @@ def process_outbox(*, limit=200, now=None, adapter=None):
     return {"sent": sent, "failed": failed}
 
 
-def next_due_in(now=None):
-    """Seconds until the earliest pending row is due (None when the outbox has nothing pending)."""
-    now = now or _now()
-    first = db.session.execute(select(PushOutbox.next_attempt_at).where(PushOutbox.status == "pending")
-                               .order_by(PushOutbox.next_attempt_at.asc().nulls_first()).limit(1)).first()
-    if first is None:
-        return None
-    if first[0] is None:
-        return 0
-    return max((first[0] - now).total_seconds(), 0)
-
-
-def schedule_next():
-    """On a real worker, queue the push task again for when the next retry is due."""
-    from app.extensions import celery
-
-    if celery.conf.task_always_eager:
-        return None
-    delay = next_due_in()
-    if delay is None:
-        return None
-    from app.tasks.certificates import push_certificates
-
-    return push_certificates.apply_async(countdown=max(int(delay), 1))
-
-
 def start_push(certificates=None):
     """Queue (again) the given certificates (or the whole outbox) and start the push task."""
     for certificate in certificates or []:

@@ -17,6 +17,7 @@ DEFAULTS = {
     "default_pass_line": ("60", "成绩合格线（理论与实操均须达到）", r"\d{1,3}(\.\d{1,2})?"),
     "upload_max_mb": ("10", "上传文件大小上限（MB）", r"\d{1,3}"),
     "score_import_max_rows": ("5000", "成绩导入最大行数", r"\d{1,6}"),
+    "worker_import_max_rows": ("2000", "学员批量导入最大行数", r"\d{1,6}"),
     "export_sync_max_rows": ("5000", "超过该行数的导出转为后台任务", r"\d{1,7}"),
     "plan_editable_fields_after_approval": ("无", "审核通过后培训机构仍可修改的培训计划字段（字段名，逗号分隔，如 location,contact_person,contact_phone；填“无”表示不可修改）",
                                             r"无|(name|trade_code|skill_level|training_type|capacity|fee|hours|enroll_start|enroll_end|train_start|train_end|location|contact_person|contact_phone)([,，]\s*(name|trade_code|skill_level|training_type|capacity|fee|hours|enroll_start|enroll_end|train_start|train_end|location|contact_person|contact_phone))*"),
@@ -31,6 +32,7 @@ LIMITS = {
     "default_pass_line": (0, 100),
     "upload_max_mb": (1, 60),  # below the hard MAX_CONTENT_LENGTH ceiling (64 MB)
     "score_import_max_rows": (1, 999999),
+    "worker_import_max_rows": (1, 999999),
     "export_sync_max_rows": (1, 9999999),
 }
 

@@ -32,10 +32,7 @@ from app.validators import (
 )
 
 EDUCATION_DICT = "education"
-IMPORT_MAX_ROWS = "worker_import_max_rows"
-# The setting lives with the others (系统设置); registered here so the roster owns its default.
-settings_service.DEFAULTS.setdefault(IMPORT_MAX_ROWS, ("2000", "学员批量导入最大行数", r"\d{1,6}"))
-settings_service.LIMITS.setdefault(IMPORT_MAX_ROWS, (1, 999999))
+IMPORT_MAX_ROWS = "worker_import_max_rows"  # a setting of 系统设置 (app/services/settings.py)
 audit.ACTION_LABELS.setdefault("transfer", _l("转入本企业"))
 audit.ACTION_LABELS.setdefault("import", _l("批量导入"))
 

@@ -25,6 +25,9 @@ def init_celery(app):
         accept_content=["json"],
         timezone="Asia/Shanghai",
         broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
+        beat_schedule={"push-outbox": {"task": "app.push_certificates",
+                                       "schedule": app.config["PUSH_SWEEP_SECONDS"]}},
     )
     celery.Task = FlaskTask
     celery.set_default()

@@ -22,9 +22,7 @@ def generate_certificates(self, job_id):
 
 @celery.task(name="app.push_certificates")
 def push_certificates(limit=200):
-    """Push the due outbox rows; re-queues itself while rows wait for their back-off (real worker only)."""
-    from app.services.push import process_outbox, schedule_next
+    """Push the due outbox rows: on 推送, and every PUSH_SWEEP_SECONDS from beat (which carries the retries)."""
+    from app.services.push import process_outbox
 
-    result = process_outbox(limit=limit)
-    schedule_next()
-    return result
+    return process_outbox(limit=limit)

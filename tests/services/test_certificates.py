@@ -206,3 +206,23 @@ def test_two_threads_same_sequence_no_duplicates_no_gaps(app, personas):
     db.session.expire_all()
     assert serials() == list(range(1, 23))
     assert db.session.query(Certificate).count() == 22
+
+
+def test_an_abandoned_job_is_queued_again_only_once_stale(app, personas):
+    """A job stuck 排队中/生成中 (worker gone, message lost) is re-run by 生成证书 after CERTIFICATE_JOB_STALE_SECONDS."""
+    from app.models import AuditLog
+
+    p = personas
+    exam = approved_exam(p, count=3)
+    job = CertificateJob(exam_plan_id=exam.id, status="running", total=2, done=0)
+    db.session.add(job)
+    db.session.commit()
+    assert certificate_service.start_generation(exam, user=p.city).id == job.id
+    assert db.session.query(Certificate).count() == 0  # fresh: still someone else's to finish
+    job.updated_at = job.updated_at - datetime.timedelta(seconds=app.config["CERTIFICATE_JOB_STALE_SECONDS"] + 1)
+    db.session.commit()
+    assert certificate_service.is_stale(job)
+    assert certificate_service.start_generation(exam, user=p.city).id == job.id
+    db.session.refresh(job)
+    assert (job.status, job.done) == ("finished", 2) and serials(exam) == [1, 2]
+    assert db.session.query(AuditLog).filter(AuditLog.detail.like("%重新提交%")).count() == 1

@@ -168,3 +168,16 @@ def test_push_task_runs_the_outbox(pulled):
 
     assert push_certificates.delay().get() == {"sent": 3, "failed": 0}
     assert db.session.query(Enrollment).filter_by(cert_status="证书已推送").count() == 3
+
+
+def test_beat_sweeps_the_outbox_with_the_push_task(app, pulled):
+    """The periodic entry runs the push task every PUSH_SWEEP_SECONDS: due rows go out, rows in back-off wait."""
+    celery = app.extensions["celery"]
+    entry = celery.conf.beat_schedule["push-outbox"]
+    assert entry["schedule"] == app.config["PUSH_SWEEP_SECONDS"] > 0
+    waiting = db.session.query(PushOutbox).order_by(PushOutbox.id).first()
+    waiting.next_attempt_at = datetime.datetime.now() + datetime.timedelta(hours=1)
+    db.session.commit()
+    assert celery.tasks[entry["task"]].apply().get() == {"sent": 2, "failed": 0}
+    db.session.expire_all()
+    assert db.session.get(PushOutbox, waiting.id).status == "pending"
