@@ -545,45 +545,104 @@ def add_demo_enrollment_states(rng):
 DEMO_CERTIFICATE_EXAM = "2026年第3期钢筋工（五级）考核"
 
 
+DEMO_SCORE_REPORTS = (
+    # (培训计划, 考核计划, 工种, 成绩报审 moves, 审核意见)
+    ("2026年第4期钢筋工（五级）培训", "2026年第4期钢筋工（五级）考核", "020", ("submit",), None),
+    ("2026年第5期钢筋工（五级）培训", "2026年第5期钢筋工（五级）考核", "020", ("submit", "accept"), None),
+    ("2026年第6期钢筋工（五级）培训", "2026年第6期钢筋工（五级）考核", "020", ("submit", "accept", "reject"),
+     "第3行实操成绩与考评记录不符，请核对后重新导入并上报"),
+)
+
+
 def add_demo_certificates(institution, owner, reviewer, enterprise, enterprise_user):
-    """A second, finished exam plan (钢筋工) with approved scores and generated, pulled certificates,
-    so that 证书查询 on the login page finds a demo certificate; built through the services."""
+    """Finished exam plans (钢筋工) with imported scores, one per 成绩报审 state; the approved one has
+    generated, pulled certificates: pushed, failed to push, waiting and revoked, and 证书查询 on the login
+    page finds them. Built through the services."""
+    from app.models import CertificateJob
+    from app.services import certificates as certificate_service
+    from app.services import push as push_service
+
+    rng = random.Random(20261129)
+    exam = _demo_scored_exam(institution, owner, reviewer, enterprise, enterprise_user, rng,
+                             "2026年第3期钢筋工（五级）培训", DEMO_CERTIFICATE_EXAM, "020", days_ago=40)
+    _demo_move(_report_of(exam), ("submit", "accept", "approve"), owner, reviewer, "同意")
+    # 生成证书 runs in the background in the product; the demo runs the same job body inline.
+    job = CertificateJob(exam_plan_id=exam.id, status="pending", requested_by_id=reviewer.id)
+    db.session.add(job)
+    db.session.commit()
+    certificate_service.run_job(job.id)
+    certificate_service.pull(exam, user=reviewer)
+    certificates = certificate_service.certificates_of(exam)
+    push_service.process_outbox(adapter=_DemoNationalSystem({certificates[1].number}))  # one refused, kept for retry
+    certificate_service.revoke(certificates[-1], "考评记录复核发现代考，撤销该证书", user=reviewer)
+    for days, (plan_name, exam_name, trade, moves, opinion) in enumerate(DEMO_SCORE_REPORTS, start=1):
+        other = _demo_scored_exam(institution, owner, reviewer, enterprise, enterprise_user, rng, plan_name,
+                                  exam_name, trade, days_ago=40 - 5 * days)
+        _demo_move(_report_of(other), moves, owner, reviewer, opinion)
+    return exam
+
+
+class _DemoNationalSystem:
+    """Stands in for the national system in the demo: refuses the given certificate numbers."""
+
+    def __init__(self, refused):
+        self.refused = refused
+
+    def push(self, certificate):
+        from app.services.push import LocalAdapter, PushResult
+
+        if certificate.number in self.refused:
+            return PushResult(False, "国家系统返回：身份证号与姓名不一致（错误码 E1021）")
+        return LocalAdapter().push(certificate)
+
+
+def _report_of(exam):
+    from app.services import scores as score_service
+
+    return score_service.report_of(exam)
+
+
+def _demo_move(document, moves, owner, reviewer, opinion):
+    for action in moves:
+        review.move(document, action, user=owner if action == "submit" else reviewer,
+                    opinion=opinion if action in ("approve", "reject") else None)
+
+
+def _demo_scored_exam(institution, owner, reviewer, enterprise, enterprise_user, rng, plan_name, exam_name, trade,
+                      *, days_ago):
+    """An approved training plan and exam plan, six examinees, scores imported from the filled template."""
     import io
 
     from openpyxl import load_workbook
 
-    from app.models import CertificateJob
-    from app.services import certificates as certificate_service
     from app.services import scores as score_service
 
-    rng = random.Random(20261129)
     today = datetime.date.today()
     now = datetime.datetime.now().replace(microsecond=0)
     plan = TrainingPlan(
-        institution_id=institution.id, name="2026年第3期钢筋工（五级）培训", trade_code="020", skill_level="5",
-        training_type="initial", capacity=30, fee=1100, hours=64, enroll_start=today - datetime.timedelta(days=90),
-        enroll_end=today - datetime.timedelta(days=70), train_start=today - datetime.timedelta(days=65),
-        train_end=today - datetime.timedelta(days=40), location="杭州市西湖区实训基地", contact_person="王老师",
+        institution_id=institution.id, name=plan_name, trade_code=trade, skill_level="5",
+        training_type="initial", capacity=30, fee=1100, hours=64, enroll_start=today - datetime.timedelta(days=days_ago + 50),
+        enroll_end=today - datetime.timedelta(days=days_ago + 30), train_start=today - datetime.timedelta(days=days_ago + 25),
+        train_end=today - datetime.timedelta(days=days_ago), location="杭州市西湖区实训基地", contact_person="王老师",
         contact_phone="0571-87001234", review_state="draft",
-        class_opened_at=now - datetime.timedelta(days=65), attendance_confirmed_at=now - datetime.timedelta(days=40),
+        class_opened_at=now - datetime.timedelta(days=days_ago + 25), attendance_confirmed_at=now - datetime.timedelta(days=days_ago),
     )
     db.session.add(plan)
     db.session.commit()
-    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
-        review.move(plan, action, user=user, opinion="同意" if action == "approve" else None)
+    _demo_move(plan, ("submit", "accept", "approve"), owner, reviewer, "同意")
+    exam_day = now - datetime.timedelta(days=max(days_ago - 10, 1))
     exam = ExamPlan(
-        institution_id=institution.id, plan_id=plan.id, name=DEMO_CERTIFICATE_EXAM, year=today.year,
+        institution_id=institution.id, plan_id=plan.id, name=exam_name, year=today.year,
         serial=(db.session.query(ExamPlan).filter_by(institution_id=institution.id, year=today.year).count() + 1),
-        theory_start=now - datetime.timedelta(days=30, hours=3), theory_end=now - datetime.timedelta(days=30, hours=1),
-        practical_start=now - datetime.timedelta(days=29), practical_end=now - datetime.timedelta(days=29, hours=-4),
+        theory_start=exam_day - datetime.timedelta(hours=3), theory_end=exam_day - datetime.timedelta(hours=1),
+        practical_start=exam_day + datetime.timedelta(days=1), practical_end=exam_day + datetime.timedelta(days=1, hours=4),
         site_address="杭州市西湖区文三路100号考点", rooms=1, seats_per_room=30, pass_line=60, review_state="draft",
     )
     db.session.add(exam)
     db.session.flush()
     exam.examiners = [s for s in institution.staff if s.category == "examiner" and s.specialty == "土建"][:3]
     db.session.commit()
-    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
-        review.move(exam, action, user=user, opinion="同意" if action == "approve" else None)
+    _demo_move(exam, ("submit", "accept", "approve"), owner, reviewer, "同意")
     add_ticketed_examinees(exam, enterprise, enterprise_user, 6, rng)
     wb = load_workbook(io.BytesIO(score_service.build_template(exam)))
     ws = wb["成绩"]
@@ -594,14 +653,5 @@ def add_demo_certificates(institution, owner, reviewer, enterprise, enterprise_u
         ws.cell(row=row, column=6, value=absent)
     out = io.BytesIO()
     wb.save(out)
-    score_service.import_scores(exam, out.getvalue(), "钢筋工成绩.xlsx", user=owner)
-    report = score_service.report_of(exam)
-    for action, user in (("submit", owner), ("accept", reviewer), ("approve", reviewer)):
-        review.move(report, action, user=user, opinion="同意" if action == "approve" else None)
-    # 生成证书 runs in the background in the product; the demo runs the same job body inline.
-    job = CertificateJob(exam_plan_id=exam.id, status="pending", requested_by_id=reviewer.id)
-    db.session.add(job)
-    db.session.commit()
-    certificate_service.run_job(job.id)
-    certificate_service.pull(exam, user=reviewer)
+    score_service.import_scores(exam, out.getvalue(), "%s成绩.xlsx" % exam_name, user=owner)
     return exam

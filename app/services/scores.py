@@ -170,6 +170,32 @@ def _score(value, column, row, problems):
     return number
 
 
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+SAVE_AS_XLSX = "请在 Excel、WPS 或 LibreOffice 中打开该文件，“另存为”Excel 工作簿（.xlsx）后再导入"
+
+
+def _other_spreadsheet_format(data):
+    """What a spreadsheet that is not an xlsx package is (for the message), judged by content; None otherwise.
+
+    An .ods (LibreOffice's own format, also when renamed to .xlsx) is a zip like an xlsx and used to end in
+    "文件无法读取"; an .xls (and a password-protected xlsx, which is an OLE2 container too) in a bare
+    "文件类型错误". Both now name the format and the way out.
+    """
+    if data.startswith(OLE2_SIGNATURE):
+        return "这是 Excel 97-2003 工作簿（.xls），或是设置了打开密码的工作簿（请先取消密码）"
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                if "mimetype" in package.namelist():
+                    with package.open("mimetype") as entry:
+                        if entry.read(len(ODS_MIMETYPE) + 16).startswith(ODS_MIMETYPE):
+                            return "这是 OpenDocument 表格（.ods）文件"
+        except Exception:  # noqa: BLE001 — a broken zip is reported by the checks that follow
+            return None
+    return None
+
+
 def _open(data, read_only):
     from openpyxl import load_workbook
 
@@ -189,6 +215,10 @@ def parse(exam, data, filename=""):
     name = (filename or "").lower()
     if not data:
         raise ScoreImportError([ImportProblem(None, "", "文件为空，请选择填写好的成绩模板")])
+    other = _other_spreadsheet_format(data)
+    if other:  # whatever its extension: say what it is and how to get an .xlsx, not just "wrong type"
+        raise ScoreImportError([ImportProblem(None, "", "文件类型错误：%s，系统只接受 Excel 工作簿（.xlsx）。%s"
+                                              % (other, SAVE_AS_XLSX))])
     if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)) or not name.endswith(".xlsx"):
         raise ScoreImportError([ImportProblem(None, "", "文件类型错误：请上传系统下载的成绩模板（.xlsx 格式）")])
     try:
@@ -205,6 +235,11 @@ def parse(exam, data, filename=""):
         wb.close()
         raise ScoreImportError([ImportProblem(None, "", "文件行数过多（%d 行），超过上限 %d 行，请核对是否为本考核计划的成绩模板"
                                               % (declared - 1, limit))])
+    # Read-only openpyxl iterates only inside the declared <dimension>, and not every producer writes it right
+    # (a stale "A1" or "A1:G1" hid every score row, or every column but A). The declared size served the early
+    # refusal above; from here on the rows actually in the sheet count (the row limit below still applies).
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
     problems = []
     raw_rows = []
     header = None

@@ -1,13 +1,23 @@
 """In a real browser: 下载成绩模板 → 导入成绩 → 上报 → 主管部门 受理 / 审核通过 → 生成证书 → 拉取证书 →
-the certificate found by 证书查询 on the login page (anonymous)."""
-import io
-import random
+the certificate found by 证书查询 on the login page (anonymous).
 
+Run twice: with the template filled by openpyxl, and with the same file opened and saved again by
+LibreOffice (shared strings and LibreOffice's styles instead of openpyxl's inline strings). The LibreOffice
+run is skipped without soffice unless LIBREOFFICE_REQUIRED=1 (see tests/libreoffice.py).
+"""
+import random
+from decimal import Decimal
+
+import pytest
 from openpyxl import load_workbook
 
 from app.demo import add_ticketed_examinees
 from tests import factories
+from tests import libreoffice
 from tests.e2e.conftest import commit_fixture_data, login_as
+
+# 理论成绩, 实操成绩, 是否缺考, 备注 of the 3 candidates (template rows 2-4): 合格, 不合格 (缺考), 合格
+SCORES = [(88, 91.5, "否", None), (None, None, "是", "病假"), (60, 60, "否", "补考")]
 
 
 def _switch_user(page, base_url, user, account_type):
@@ -21,12 +31,41 @@ def _click_and_wait(page, selector):
         page.click(selector)
 
 
-def test_scores_to_certificate_query(page, base_url, personas, tmp_path):
+def _fill(template, target, rows, saved_by):
+    """The downloaded template filled with openpyxl, then (saved_by="libreoffice") saved again by LibreOffice."""
+    wb = load_workbook(template)
+    ws = wb["成绩"]
+    for row, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=4):
+            ws.cell(row=row, column=column, value=value)
+    wb.save(target)
+    if saved_by == "libreoffice":
+        resaved = libreoffice.resave_xlsx(target.read_bytes())
+        assert libreoffice.describe(resaved)["application"].startswith("LibreOffice")
+        target.write_bytes(resaved)
+    return target
+
+
+def _table(page, selector):
+    """The cell texts of a table's body rows."""
+    return page.locator(selector + " tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent.trim()))")
+
+
+def _number(text):
+    return Decimal(text) if text else None
+
+
+@pytest.mark.parametrize("saved_by", ["openpyxl", "libreoffice"])
+def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_by):
+    if saved_by == "libreoffice":
+        libreoffice.require_soffice()  # before any browser work: skip at once (or fail when required)
     p = personas
     plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
     exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
     roster = add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 3, random.Random(42))
-    exam_id = exam.id
+    exam_id, exam_name = exam.id, exam.name
+    tickets = [candidate.ticket_no for candidate, _ in roster]
     first_name, first_id = roster[0][1].worker_name, roster[0][1].id_number
     commit_fixture_data()
 
@@ -38,16 +77,28 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path):
         page.click("#btn-template")
     template = tmp_path / "template.xlsx"
     download_info.value.save_as(template)
-    wb = load_workbook(template)
-    ws = wb["成绩"]
-    for row, (theory, practical) in enumerate([(88, 91), (45, 80), (60, 60)], start=2):
-        ws.cell(row=row, column=4, value=theory)
-        ws.cell(row=row, column=5, value=practical)
-    filled = tmp_path / "成绩.xlsx"
-    wb.save(filled)
+
+    # first a file with an error (120 in row 4, the 3rd candidate): refused with row, column and reason,
+    # nothing imported
+    bad = _fill(template, tmp_path / ("成绩_有误_%s.xlsx" % saved_by), [SCORES[0], SCORES[1], (60, 120, "否", None)],
+                saved_by)
+    page.set_input_files("#score-file", str(bad))
+    _click_and_wait(page, "#btn-import")
+    assert "成绩导入失败，共 1 处错误" in page.locator("#import-errors").inner_text()
+    assert _table(page, "#import-errors") == [["4", "实操成绩", "成绩必须在 0–100 之间，不能是 120"]]
+    assert "尚未导入成绩" in page.locator("#score-table").inner_text()
+
+    filled = _fill(template, tmp_path / ("成绩_%s.xlsx" % saved_by), SCORES, saved_by)
     page.set_input_files("#score-file", str(filled))
     _click_and_wait(page, "#btn-import")
     assert "成绩导入成功，共 3 条" in page.content()
+    assert page.locator("#import-errors").count() == 0
+    rows = _table(page, "#score-table")
+    assert [row[0] for row in rows] == tickets
+    # 准考证号, 姓名, 身份证号, 理论成绩, 实操成绩, 是否缺考, 结果, 备注
+    assert [(_number(r[3]), _number(r[4]), r[5], r[7] or None) for r in rows] == [
+        (_number(str(t) if t is not None else ""), _number(str(pr) if pr is not None else ""), a, remark)
+        for t, pr, a, remark in SCORES]
     results = page.locator("#score-table .score-result").all_inner_texts()
     assert results == ["合格", "不合格", "合格"]
     _click_and_wait(page, "#btn-submit")
@@ -56,7 +107,7 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path):
     # 主管部门: 成绩证书 → 未审核, open it, 受理, 审核通过, then its scores page: 生成证书, 拉取证书.
     _switch_user(page, base_url, p.city, "department")
     page.goto(base_url + "/scorereportreview/pending/list/")
-    assert exam.name in page.content()
+    assert exam_name in page.content()
     page.locator("a[href*='/show/']").first.click()
     page.wait_for_selector("#btn-accept")
     _click_and_wait(page, "#btn-accept")

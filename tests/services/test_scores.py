@@ -180,7 +180,8 @@ def test_too_many_rows_refused_without_loading(exam, personas):
 
 
 def _inline_string_xlsx(rows):
-    """A workbook written as LibreOffice does (cells as t="inlineStr"); libreoffice is not installed here."""
+    """A minimal hand-written workbook: inline strings (t="inlineStr", as WPS and other writers save), no styles,
+    no dimension; LibreOffice itself writes shared strings (see test_score_import_libreoffice.py)."""
     def cell(ref, value):
         if isinstance(value, (int, float)):
             return '<c r="%s"><v>%s</v></c>' % (ref, value)
@@ -206,7 +207,7 @@ def _inline_string_xlsx(rows):
     return out.getvalue()
 
 
-def test_libreoffice_inline_strings_import_like_excel(exam, personas):
+def test_minimal_inline_string_workbook_imports_like_excel(exam, personas):
     rows = [HEADERS]
     for (candidate, enrollment), (t, pr, a) in zip(score_service.roster(exam),
                                                    [(88, 77, "否"), (None, None, "是"), ("61", "62", "否"), (60, 50, "否")]):
