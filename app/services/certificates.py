@@ -218,6 +218,11 @@ def revoke(certificate, reason, *, user=None, scope=None):
     if not reason:
         raise ServiceError("请填写撤销原因", field="reason")
     certificate.revoked, certificate.revoke_reason, certificate.revoked_at = True, reason[:1000], _now()
+    from app.services.push import REVOKED_NOT_PUSHED
+
+    db.session.execute(update(PushOutbox).where(PushOutbox.certificate_id == certificate.id,
+                                                PushOutbox.status == "pending")
+                       .values(status="cancelled", next_attempt_at=None, last_error=REVOKED_NOT_PUSHED))
     audit.record("revoke_certificate", certificate, user=user, detail=reason[:500])
     db.session.commit()
 

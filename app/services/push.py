@@ -97,6 +97,9 @@ def get_adapter():
     return LocalAdapter()
 
 
+REVOKED_NOT_PUSHED = "证书已撤销，不再推送"
+
+
 def _now():
     return datetime.datetime.now().replace(microsecond=0)
 
@@ -145,6 +148,10 @@ def process_outbox(*, limit=200, now=None, adapter=None):
         row = db.session.get(PushOutbox, row_id)
         db.session.refresh(row)
         certificate = db.session.get(Certificate, row.certificate_id)
+        if certificate.revoked:  # revoked after 拉取证书: the national system must not receive it as valid
+            row.status, row.next_attempt_at, row.last_error = "cancelled", None, REVOKED_NOT_PUSHED
+            db.session.commit()
+            continue
         try:
             result = adapter.push(certificate)
         except Exception as error:  # noqa: BLE001 — an adapter bug is one failed attempt, not a lost row

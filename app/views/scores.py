@@ -1,9 +1,31 @@
-"""成绩报审 (score import, review) and 证书 (generation, pull, push, revoke)."""
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
+"""成绩报审 (score import, review) and 证书 (list, detail, generation, pull, push, 查看证书, 撤销)."""
+import datetime
+import io
+import re
+from urllib.parse import urlencode, urlsplit
 
-from app.models import Certificate, ScoreReport
-from app.views.base import ReadOnlyScopedView
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterStartsWith
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_order_args
+from flask_appbuilder.widgets import ListWidget
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from app.extensions import db
+from app.models import Certificate, PushOutbox, ScoreReport, Worker
+from app.security.scope import current_scope
+from app.services import ServiceError
+from app.services import certificates as certificate_service
+from app.services.dictionaries import DictSelectField
+from app.validators import normalize_id_number
+from app.views.base import ReadOnlyScopedView, display_value
 from app.views.review import ReviewMixin, review_tabs
 
 SCORE_LABELS = {"exam_plan": _l("考核计划"), "institution": _l("培训机构"), "review_state_label": _l("审核状态"),
@@ -44,20 +66,322 @@ class ScoreReportView(ReviewMixin, ReadOnlyScopedView):
     _is_review_view = False
 
 
-class CertificateView(ReadOnlyScopedView):
-    """证书."""
+# --- 证书: list, detail, 查看证书 (PDF), 撤销 -------------------------------------------------------------
+# Everything goes through ScopedModelView's scope (list, detail) or current_scope().get_or_404 (PDF, 撤销).
+# 撤销 is offered to, and allowed for, only the department that set the issuing institution up.
 
-    datamodel = SQLAInterface(Certificate)
+CERT_STATUS_LABELS = {"generated": _l("证书已生成未推送"), "pushed": _l("证书已推送")}
+PUSH_STATUS_LABELS = {"pushed": _l("已推送"), "pending": _l("待推送"), "retrying": _l("推送失败，等待重试"),
+                      "failed": _l("推送失败"), "none": _l("未推送"), "cancelled": _l("已撤销，不推送")}
+CONTROL = {"class": "form-control"}
+
+
+def _like_pattern(text, prefix_only=False):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%" if prefix_only else "%" + escaped + "%"
+
+
+def local_path(value):
+    """`value` when it is a path on this site ("/…", no scheme, host, backslash or control character), else None.
+
+    The `next` of a form is only ever followed through this: never to another site.
+    """
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return None
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def push_state(certificate, outbox):
+    """(key of PUSH_STATUS_LABELS, last push error or None) of a certificate and its outbox row (may be None)."""
+    error = certificate.last_push_error or (outbox.last_error if outbox is not None else None)
+    if certificate.status == "pushed" or (outbox is not None and outbox.status == "sent"):
+        return "pushed", None
+    if outbox is None:
+        return "none", error
+    if outbox.status == "cancelled":
+        return "cancelled", None
+    if outbox.status == "failed":
+        return "failed", error
+    return ("retrying" if outbox.attempts else "pending"), error
+
+
+def may_revoke(certificate, scope=None):
+    """撤销: the department that set the issuing institution up (SPEC §3 "who acts"), holding 证书 rights."""
+    scope = scope or current_scope()
+    return scope.reviews_institution(certificate.institution) and _holds_certificate_rights(scope)
+
+
+def _holds_certificate_rights(scope):
+    return scope.kind == "department" and current_app.appbuilder.sm.has_access("can_certificate", "Scores")
+
+
+def certificate_pdf(certificate):
+    """The certificate as a PDF (QR code → the signed public verification page), shown in the browser."""
+    from app.documents.certificate_pdf import render
+
+    info = certificate_service.public_info(certificate)
+    data = render(info, request.host_url.rstrip("/") + certificate_service.verification_path(certificate.number))
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False,
+                     download_name="证书_%s.pdf" % certificate.number)
+
+
+class CertificateInterface(SQLAInterface):
+    """The list's page query loads each row's 学员 and 发证机构 in the same SELECT (no query per row)."""
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        return query.options(joinedload(Certificate.worker), joinedload(Certificate.institution))
+
+
+class FilterWorkerName(BaseFilter):
+    """姓名 contains the text: a sub-select on worker.name (a typed % or _ is literal)."""
+
+    name = _l("包含")
+    arg_name = "ct"
+
+    def apply(self, query, value):
+        text = (value or "").strip()[:50]
+        if not text:
+            return query
+        return query.filter(Certificate.worker_id.in_(
+            select(Worker.id).where(Worker.name.like(_like_pattern(text), escape="\\"))))
+
+
+class FilterWorkerIdNumber(BaseFilter):
+    """身份证号 equals (the whole number, any case of the final X)."""
+
+    name = _l("等于")
+    arg_name = "eq"
+
+    def apply(self, query, value):
+        text = normalize_id_number(value)[:18]
+        if not text:
+            return query
+        return query.filter(Certificate.worker_id.in_(select(Worker.id).where(Worker.id_number == text)))
+
+
+class FilterNumberStartsWith(FilterStartsWith):
+    """证书编号 starts with (FAB's own, with a typed % or _ literal)."""
+
+    def apply(self, query, value):
+        text = (value or "").strip()[:32]
+        if not text:
+            return query
+        return query.filter(Certificate.number.like(_like_pattern(text, prefix_only=True), escape="\\"))
+
+
+class FilterNumberEqual(FilterEqual):
+    def apply(self, query, value):
+        text = (value or "").strip()[:32]
+        return query.filter(Certificate.number == text) if text else query
+
+
+class FilterRevoked(BaseFilter):
+    name = _l("等于")
+    arg_name = "eq"
+
+    def apply(self, query, value):
+        if value in ("1", "y", "true"):
+            return query.filter(Certificate.revoked.is_(True))
+        if value in ("0", "n", "false"):
+            return query.filter(Certificate.revoked.is_(False))
+        return query
+
+
+def _date(value):
+    try:
+        return datetime.date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+class FilterIssuedFrom(BaseFilter):
+    name = _l("不早于")
+    arg_name = "ge"
+
+    def apply(self, query, value):
+        day = _date(value)
+        return query if day is None else query.filter(Certificate.issue_date >= day)
+
+
+class FilterIssuedTo(BaseFilter):
+    name = _l("不晚于")
+    arg_name = "le"
+
+    def apply(self, query, value):
+        day = _date(value)
+        return query if day is None else query.filter(Certificate.issue_date <= day)
+
+
+class CertificateListWidget(ListWidget):
+    """FAB's list with 证书状态 (已撤销), 推送状态 (with the last error) and 操作 (查看证书, 撤销) per row."""
+
+    template = "scores/certificate_list_widget.html"
+
+
+CERT_LABELS = {
+    "number": _l("证书编号"), "worker": _l("学员"), "worker.name": _l("姓名"), "worker_name": _l("姓名"),
+    "worker.masked_id_number": _l("身份证号"), "id_number": _l("身份证号"), "trade_code": _l("工种"),
+    "trade_label": _l("工种"), "skill_level": _l("技能等级"), "skill_level_label": _l("技能等级"),
+    "institution": _l("发证机构"), "exam_plan": _l("考核计划"), "issue_date": _l("发证日期"),
+    "valid_until": _l("有效期至"), "status_label": _l("证书状态"), "status": _l("证书状态"),
+    "push_status": _l("推送状态"), "operations": _l("操作"), "revoked": _l("已撤销"), "revoke_reason": _l("撤销原因"),
+    "revoked_at": _l("撤销时间"), "pulled_at": _l("拉取时间"), "pushed_at": _l("推送时间"),
+    "push_attempts": _l("推送次数"), "last_push_error": _l("推送错误"),
+}
+
+
+class CertificateView(ReadOnlyScopedView):
+    """证书: every certificate in the user's scope, searchable, with 查看证书 and (for the acting department) 撤销."""
+
+    datamodel = CertificateInterface(Certificate)
     class_permission_name = "Certificate"
+    # 查看证书 and the 撤销 page need the right to see the certificate; 撤销 itself is checked by may_revoke().
+    method_permission_name = {"pdf": "show", "revoke": "show"}
     list_title = _l("证书")
-    list_columns = ["number", "worker", "trade_label", "skill_level_label", "institution", "issue_date", "status_label"]
-    show_columns = ["number", "worker", "trade_label", "skill_level_label", "institution", "issue_date", "valid_until",
-                    "status_label", "revoked", "revoke_reason"]
-    search_columns = ["number", "trade_code", "status", "issue_date"]
-    label_columns = {"number": _l("证书编号"), "worker": _l("学员"), "trade_code": _l("工种"), "trade_label": _l("工种"),
-                     "skill_level": _l("技能等级"), "skill_level_label": _l("技能等级"), "institution": _l("发证机构"), "issue_date": _l("发证日期"),
-                     "valid_until": _l("有效期至"), "status_label": _l("证书状态"), "status": _l("证书状态"),
-                     "revoked": _l("已撤销"), "revoke_reason": _l("撤销原因")}
+    show_title = _l("证书详情")
+    list_widget = CertificateListWidget
+    show_template = "scores/certificate_show.html"
+    list_columns = ["number", "worker.name", "worker.masked_id_number", "trade_label", "skill_level_label",
+                    "institution", "issue_date", "status_label", "push_status", "operations"]
+    show_columns = ["number", "worker.name", "worker.masked_id_number", "trade_label", "skill_level_label",
+                    "institution", "exam_plan", "issue_date", "valid_until", "pulled_at", "pushed_at", "push_attempts"]
+    order_columns = ["number", "issue_date"]
+    base_order = ("id", "desc")
+    search_columns = ["number", "worker_name", "id_number", "trade_code", "status", "revoked", "issue_date"]
+    label_columns = CERT_LABELS
+    formatters_columns = {"valid_until": lambda value: display_value(value) if value else _("长期有效")}
+    virtual_columns = ("worker_name", "id_number")  # searchable, but not columns of the model
+    custom_filters = {
+        "number": [FilterNumberEqual, FilterNumberStartsWith],
+        "worker_name": [FilterWorkerName],
+        "id_number": [FilterWorkerIdNumber],
+        "trade_code": [FilterEqual],
+        "status": [FilterEqual],
+        "revoked": [FilterRevoked],
+        "issue_date": [FilterIssuedFrom, FilterIssuedTo],
+    }
+    search_form_extra_fields = {
+        "worker_name": StringField(_l("姓名"), render_kw=CONTROL),
+        "id_number": StringField(_l("身份证号"), render_kw=CONTROL),
+        "trade_code": DictSelectField(_l("工种"), dict_type="trade", render_kw=CONTROL),
+        "status": SelectField(_l("证书状态"), choices=[SelectChoice(k, v) for k, v in CERT_STATUS_LABELS.items()],
+                              render_kw=CONTROL),
+        "revoked": SelectField(_l("已撤销"), choices=[SelectChoice("1", _l("是")), SelectChoice("0", _l("否"))],
+                               render_kw=CONTROL),
+    }
+
+    def _init_properties(self):
+        columns = list(self.search_columns)
+        # FAB would log "Filter type not supported" for the virtual ones: add their filters afterwards.
+        self.search_columns = [c for c in columns if c not in self.virtual_columns]
+        super()._init_properties()
+        self.search_columns = columns
+        for column, classes in self.custom_filters.items():
+            filters = [cls(column, self.datamodel) for cls in classes]
+            self._filters._search_filters[column] = filters
+            self._filters._all_filters[column] = filters
+
+    def _list(self, **kwargs):
+        """FAB's list. A sort column or filter index FAB cannot resolve (a crafted link) would be a 500: such
+        arguments are dropped with a redirect, like app.web drops malformed page arguments."""
+        searchable = self._filters.get_search_filters()
+        bad = set()
+        for arg in request.args:
+            found = re.findall(r"_flt_(\d)_(.*)", arg)  # FAB's own pattern (urltools.get_filter_args)
+            if found and found[0][1] in searchable and int(found[0][0]) >= len(searchable[found[0][1]]):
+                bad.add(arg)
+        order = get_order_args().get(self.__class__.__name__)
+        if order and order[0] not in self.order_columns:
+            bad |= {"_oc_" + self.__class__.__name__, "_od_" + self.__class__.__name__}
+        if bad:
+            kept = [(k, v) for k, v in request.args.items(multi=True) if k not in bad]
+            abort(redirect(request.path + ("?" + urlencode(kept) if kept else "")))
+        return super()._list(**kwargs)
+
+    def _here(self):
+        """This page's local URL (with its filters and page): where 撤销 comes back to."""
+        return request.full_path.rstrip("?")
+
+    def _get_list_widget(self, filters, **kwargs):
+        widgets = super()._get_list_widget(filters, **kwargs)
+        widget = widgets["list"]
+        widget.template_args["row_info"] = self.row_info(widget.template_args.get("pks") or [])
+        widget.template_args["here"] = self._here()
+        return widgets
+
+    def row_info(self, pks):
+        """{pk: {revoked, status, push, push_error, push_attempts, can_revoke}} for the rows shown, in one query."""
+        if not pks:
+            return {}
+        scope = current_scope()
+        permitted = _holds_certificate_rights(scope)
+        rows = db.session.execute(
+            select(Certificate, PushOutbox).outerjoin(PushOutbox, PushOutbox.certificate_id == Certificate.id)
+            .options(joinedload(Certificate.institution)).where(Certificate.id.in_(pks))).all()
+        info = {}
+        for certificate, outbox in rows:
+            push, error = push_state(certificate, outbox)
+            info[certificate.id] = {
+                "revoked": certificate.revoked, "revoked_at": certificate.revoked_at,
+                "revoke_reason": certificate.revoke_reason,
+                "status": CERT_STATUS_LABELS.get(certificate.status, certificate.status_label),
+                "push": push, "push_label": PUSH_STATUS_LABELS[push], "push_error": error,
+                "push_attempts": certificate.push_attempts or 0,
+                "next_attempt_at": outbox.next_attempt_at if outbox is not None and push == "retrying" else None,
+                "can_revoke": bool(permitted and not certificate.revoked
+                                   and scope.reviews_institution(certificate.institution)),
+            }
+        return info
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        certificate = self.scoped_get(pk)
+        widgets = self._show(pk)
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
+            certificate=certificate, info=self.row_info([certificate.id])[certificate.id], here=self._here())
+
+    @expose("/pdf/<pk>")
+    @has_access
+    def pdf(self, pk):
+        """查看证书: the PDF of a certificate in scope (also for 企业 and 培训机构, which have no 成绩 page)."""
+        return certificate_pdf(self.scoped_get(pk))
+
+    @expose("/revoke/<pk>", methods=["GET", "POST"])
+    @has_access
+    def revoke(self, pk):
+        """撤销 with a reason (required), then back to `next` (a local path) or the exam plan's page."""
+        certificate = self.scoped_get(pk)
+        if not may_revoke(certificate):
+            abort(403)
+        back = local_path(request.values.get("next")) or url_for("ScoreImportView.exam",
+                                                                exam_id=certificate.exam_plan_id)
+        if certificate.revoked:
+            flash(_("该证书已撤销"), "warning")
+            return redirect(back)
+        error, reason = None, (request.form.get("reason") or "").strip()
+        if request.method == "POST":
+            if not reason:
+                error = _("请填写撤销原因")
+            else:
+                try:
+                    certificate_service.revoke(certificate, reason)
+                except ServiceError as refused:
+                    error = refused.message
+                else:
+                    flash(_("证书已撤销"), "success")
+                    return redirect(back)
+        return self.render_template("scores/certificate_revoke.html", title=_("撤销证书"), certificate=certificate,
+                                    back=back, error=error, reason=reason)
 
 
 # --- 成绩导入 / 生成证书 / 拉取证书 / 推送 / 撤销: one page per exam plan -------------------------------------
@@ -157,6 +481,7 @@ class ScoreImportView(BaseView):
             can_import=owner and exam.review_state == "approved" and (report is None
                                                                      or report.review_state in ("draft", "rejected")),
             can_generate=reviewer and certificate_service.can_generate(exam), job=job,
+            job_stale=reviewer and job is not None and certificate_service.is_stale(job),
             job_status=certificate_service.JOB_STATUS, can_pull=reviewer and certificate_service.can_pull(exam),
             certificates=certificate_service.certificates_of(exam), errors=errors,
         )
@@ -282,20 +607,12 @@ class ScoreImportView(BaseView):
     @expose("/certificate/<int:pk>/pdf")
     @has_access
     def pdf(self, pk):
-        from app.documents.certificate_pdf import render
-        from app.models import Certificate
-
-        certificate = current_scope().get_or_404(db.session, Certificate, pk)
-        info = certificate_service.public_info(certificate)
-        data = render(info, request.host_url.rstrip("/") + certificate_service.verification_path(certificate.number))
-        return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=False,
-                         download_name="证书_%s.pdf" % certificate.number)
+        return certificate_pdf(current_scope().get_or_404(db.session, Certificate, pk))
 
     @expose("/certificate/<int:pk>/revoke", methods=["POST"])
     @has_access
     def revoke(self, pk):
-        from app.models import Certificate
-
+        """撤销 from the exam plan's page (or any page passing `next`, a local path): back there afterwards."""
         certificate = current_scope().get_or_404(db.session, Certificate, pk)
         try:
             certificate_service.revoke(certificate, request.form.get("reason"))
@@ -303,4 +620,4 @@ class ScoreImportView(BaseView):
             flash(refused.message, "danger")
         else:
             flash(_("证书已撤销"), "success")
-        return redirect(url_for(".exam", exam_id=certificate.exam_plan_id))
+        return redirect(local_path(request.form.get("next")) or url_for(".exam", exam_id=certificate.exam_plan_id))

@@ -181,3 +181,18 @@ def test_beat_sweeps_the_outbox_with_the_push_task(app, pulled):
     assert celery.tasks[entry["task"]].apply().get() == {"sent": 2, "failed": 0}
     db.session.expire_all()
     assert db.session.get(PushOutbox, waiting.id).status == "pending"
+
+
+def test_a_certificate_revoked_after_pull_is_never_pushed(personas, pulled):
+    first, second, _ = certificate_service.certificates_of(pulled)
+    certificate_service.revoke(first, "代考", user=personas.city)
+    # revoked while its row was already leased/queued elsewhere: the sender checks again before pushing
+    second.revoked = True
+    db.session.commit()
+    adapter = Flaky(failures=0)
+    assert push_service.process_outbox(adapter=adapter) == {"sent": 1, "failed": 0}
+    assert first.number not in adapter.calls and second.number not in adapter.calls
+    db.session.expire_all()
+    rows = {r.certificate_id: r for r in db.session.query(PushOutbox)}
+    assert (rows[first.id].status, rows[first.id].last_error) == ("cancelled", push_service.REVOKED_NOT_PUSHED)
+    assert rows[second.id].status == "cancelled" and db.session.get(Certificate, second.id).status == "generated"

@@ -137,3 +137,28 @@ def test_scope_other_institution_and_department_get_404(login, personas, exam_id
         assert client.get("/scores/exam/%d" % exam_id).status_code == 404
         assert client.get("/scores/exam/%d/template" % exam_id).status_code == 404
     assert login(personas.ent_a_user).get("/scores/exam/%d" % exam_id).status_code in (302, 403, 404)
+
+
+def test_a_stale_job_is_flagged_and_generate_resubmits_it(app, login, personas):
+    """A 生成证书 job without progress (worker gone): the page says so, and 生成证书 re-runs the same job."""
+    import datetime
+
+    from app.models import CertificateJob
+    from tests.services.test_certificates import approved_exam
+
+    exam = approved_exam(personas, count=3)
+    job = CertificateJob(exam_plan_id=exam.id, status="running", total=2, done=0)
+    db.session.add(job)
+    db.session.commit()
+    dept = login(personas.city)
+    assert 'id="job-stale"' not in dept.get("/scores/exam/%d" % exam.id).text
+    job.updated_at -= datetime.timedelta(seconds=app.config["CERTIFICATE_JOB_STALE_SECONDS"] + 60)
+    db.session.commit()
+    page = dept.get("/scores/exam/%d" % exam.id).text
+    assert 'id="job-stale"' in page and "长时间没有进展" in page
+    assert 'id="job-stale"' not in login(personas.inst_a_user).get("/scores/exam/%d" % exam.id).text
+    assert dept.post("/scores/exam/%d/generate" % exam.id).status_code == 302
+    db.session.expire_all()
+    assert db.session.query(CertificateJob).count() == 1
+    assert (db.session.get(CertificateJob, job.id).status, db.session.query(Certificate).count()) == ("finished", 2)
+    assert 'id="job-stale"' not in dept.get("/scores/exam/%d" % exam.id).text
