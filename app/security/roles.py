@@ -79,7 +79,7 @@ ROLE_PERMISSIONS = {
         "MyInstitution": READ + ("can_edit",),
         "Staff": CRUD,
         "TrainingPlan": OWN_DOC,
-        "ExamPlan": READ + WRITE + ("can_workflow", "can_records"),
+        "ExamPlan": OWN_DOC,  # 考核计划管理: 新增, 修改, 删除 (从未上报的), 上报/撤回 (also in bulk), 审核记录
         "ExamDocument": ("can_download",),
         "ScoreReport": READ + ("can_workflow", "can_records"),
         "Scores": ("can_list", "can_import"),  # 成绩导入: 模板下载, 导入, 上报/撤回

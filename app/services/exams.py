@@ -12,6 +12,8 @@ Rules (SPEC §2, §5 steps 6–7, §6, §7):
 - rooms × seats per room holds the examinees (and at most 999 seats: the 3-digit seat serial);
 - year + per-(institution, year) serial (unique constraint uq_exam_plan_serial);
 - edited only while 未上报 or 审核不通过;
+- deleted only while a draft that was never submitted (as training plans: a plan with 审核记录 keeps its
+  history); deleting removes its examiner links and examinees and frees their enrollments (未上报 again);
 - on 审核通过 (inside the approve transaction) every remaining examinee gets 准考证号
   = year + 机构代码 + serial (3 digits) + seat serial (3 digits), a room and a seat, in enrollment-id order;
 - Enrollment.exam_plan_id / exam_plan_name / exam_status follow every move:
@@ -20,13 +22,18 @@ Rules (SPEC §2, §5 steps 6–7, §6, §7):
 import datetime
 import re
 
-from sqlalchemy import func, select, update
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Enrollment, ExamCandidate, ExamPlan, Institution, Staff, TrainingPlan
+from app.models import (
+    Certificate, CertificateJob, Enrollment, ExamCandidate, ExamPlan, Institution, ReviewRecord, Score,
+    ScoreReport, Staff, TrainingPlan,
+)
 from app.services import ServiceError, audit
 from app.services.settings import get_setting
+from app.workflow import state_label
 
 FIELDS = ("name", "theory_start", "theory_end", "practical_start", "practical_end", "site_address", "rooms",
           "seats_per_room")
@@ -120,6 +127,26 @@ def edit_refusal(exam):
     from app.services.review import edit_refusal_by_state
 
     return edit_refusal_by_state(exam, "考核计划")
+
+
+def was_ever_submitted(exam):
+    """True once the exam plan has been 上报 (even if withdrawn since): it then has a history to keep."""
+    if exam.review_version:
+        return True
+    return db.session.execute(select(exists().where(
+        ReviewRecord.object_type == "exam_plan", ReviewRecord.object_id == exam.id,
+        ReviewRecord.action == "submit"))).scalar()
+
+
+def delete_refusal(exam):
+    """Why the exam plan cannot be deleted now (a Chinese sentence), or None."""
+    if exam.institution is not None and exam.institution.status != "active":
+        return _("培训机构已注销，不能删除考核计划")
+    if exam.review_state != "draft":
+        return _("只能删除未上报的考核计划（当前状态：%(state)s）", state=_(state_label(exam.review_state)))
+    if was_ever_submitted(exam):
+        return _("该考核计划已上报过，有审核记录，不能删除")
+    return None
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -385,6 +412,55 @@ def update_exam_plan(exam, data, *, user, expected_version=None):
         audit.record("edit", exam, user=user, changes=changes)
         db.session.commit()
         return changes
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _has_results(exam_id):
+    """Scores, a score report or certificates hang off the exam plan (never for a draft, but never orphan them)."""
+    for model in (Score, ScoreReport, Certificate, CertificateJob):
+        if db.session.execute(select(exists().where(model.exam_plan_id == exam_id))).scalar():
+            return True
+    return False
+
+
+def delete_exam_plan(exam, *, user):
+    """Delete a draft exam plan that was never submitted, with its examiner links and examinees.
+
+    The exam plan's row is claimed first by a conditional UPDATE on the state and version the refusal
+    check saw (draft, 0): a 上报 racing this delete either finds the row gone or makes this delete change
+    nothing. The enrollments it held go back to 未上报 (free for another exam plan); an 操作日志 entry
+    keeps what was deleted.
+    """
+    try:
+        refusal = delete_refusal(exam)
+        if refusal:
+            raise ServiceError(refusal)
+        stale = _("该考核计划已上报或已被他人处理，不能删除，请刷新页面后重试")
+        claimed = db.session.execute(
+            update(ExamPlan).where(ExamPlan.id == exam.id, ExamPlan.review_state == "draft",
+                                   ExamPlan.review_version == 0)
+            .values(updated_at=datetime.datetime.now().replace(microsecond=0))
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise ServiceError(stale)
+        if _has_results(exam.id):
+            raise ServiceError(_("该考核计划已有成绩或证书，不能删除"))
+        examiner_ids = sorted(s.id for s in exam.examiners)
+        examinees = sorted(c.enrollment_id for c in exam.candidates if not c.removed)
+        removed = sorted(c.enrollment_id for c in exam.candidates if c.removed)
+        audit.record("delete", exam, user=user, changes={
+            "name": [exam.name, None], "plan_id": [exam.plan_id, None], "examiners": [examiner_ids, None],
+            "candidates": [examinees, None], "removed_candidates": [removed, None]})
+        db.session.execute(
+            update(Enrollment).where(Enrollment.exam_plan_id == exam.id)
+            .values(exam_plan_id=None, exam_plan_name=None, exam_status="未上报")
+            .execution_options(synchronize_session="fetch"))
+        exam.examiners = []
+        db.session.delete(exam)  # its examinees go with it (cascade delete-orphan)
+        db.session.flush()
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise

@@ -1,5 +1,6 @@
-"""考核计划: the institution's list and form (新增/修改, 上报/撤回), the department's 未审核/已审核/全部,
-and the exam documents (准考证, 桌贴, 签到表, 汇总表) with the enterprise's 准考证下载.
+"""考核计划: the institution's list and form (新增/修改/删除, 上报/撤回 — also in bulk from the list), the
+department's 未审核/已审核/全部 (bulk 受理 / 审核通过 / 审核不通过 with one opinion), and the exam documents
+(准考证, 桌贴, 签到表, 汇总表) with the enterprise's 准考证下载.
 
 All writes go through app.services.exams (the exam plan's data) and app.services.review (moves); every row is
 loaded through the scope (404 otherwise); documents are drawn by app.documents.exam_docs.
@@ -7,11 +8,12 @@ loaded through the scope (404 otherwise); documents are drawn by app.documents.e
 from urllib.parse import quote
 
 from flask import Response, abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import BaseView, action, expose
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext, lazy_gettext as _l
+from sqlalchemy import select
 
 from app.documents import exam_docs
 from app.extensions import db
@@ -19,8 +21,9 @@ from app.models import ExamCandidate, ExamPlan, Institution, TrainingPlan
 from app.security.scope import current_scope
 from app.services import ServiceError, audit
 from app.services import exams as exam_service
+from app.services import review as review_service
 from app.views.base import ReadOnlyScopedView
-from app.views.review import ReviewMixin, review_tabs
+from app.views.review import BulkRejectMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer
 
 EXAM_LABELS = {
     "institution": _l("培训机构"), "plan": _l("培训计划"), "name": _l("考核计划名称"), "theory_start": _l("理论考试开始"),
@@ -47,6 +50,33 @@ def _download(data, filename, mimetype):
     return response
 
 
+class ExamListMixin(RowInfoListMixin):
+    """The per-row facts the list template needs (state, opinion, editable, deletable), in one query."""
+
+    row_prefix = "exam"
+
+    @staticmethod
+    def _row_info(pks):
+        if not pks:
+            return {}
+        rows = db.session.execute(
+            select(ExamPlan.id, ExamPlan.review_state, ExamPlan.review_version, ExamPlan.review_opinion,
+                   Institution.status)
+            .join(Institution, ExamPlan.institution_id == Institution.id)
+            .where(ExamPlan.id.in_(pks))
+        ).all()
+        info = {}
+        for pk, state, version, opinion, status in rows:
+            active = status == "active"
+            info[pk] = {
+                "state": state,
+                "opinion": opinion if state == "rejected" else None,
+                "editable": active and state in exam_service.EDITABLE_STATES,
+                "deletable": active and state == "draft" and not version,
+            }
+        return info
+
+
 class ExamShowMixin:
     """Detail page: examiners, examinees (with ticket, room, seat once approved) and the documents."""
 
@@ -59,7 +89,7 @@ class ExamShowMixin:
         extras["examiners"] = sorted(exam.examiners, key=lambda s: (s.name, s.id))
         extras["candidates"] = exam_service.visible_candidates(exam, scope)
         extras["removed"] = [c for c in exam.candidates if c.removed] if scope.kind != "enterprise" else []
-        extras["edit_url"] = None
+        extras["edit_url"] = extras["delete_url"] = None
         extras["docs"] = exam_service.documents_available(exam)
         extras["room_numbers"] = exam_service.room_numbers(exam)
         extras["full_docs"] = scope.kind != "enterprise"
@@ -68,8 +98,8 @@ class ExamShowMixin:
 
 # --- 主管部门: 未审核 / 已审核 / 全部 ---------------------------------------------------------------------
 
-class ExamPlanReviewBase(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
-    """考核计划 as the department reviews it."""
+class ExamPlanReviewBase(ExamListMixin, ExamShowMixin, BulkRejectMixin, ReadOnlyScopedView):
+    """考核计划 as the department reviews it: bulk 受理 / 审核通过 / 审核不通过 (one opinion, app.views.review)."""
 
     datamodel = SQLAInterface(ExamPlan)
     show_title = _l("考核计划详情")
@@ -78,6 +108,7 @@ class ExamPlanReviewBase(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
     search_columns = ["name", "review_state", "theory_start"]
     label_columns = EXAM_LABELS
     base_order = ("submitted_at", "desc")
+    document_label = _l("考核计划")
 
 
 ExamPlanReviewPending, ExamPlanReviewReviewed, ExamPlanReviewAll = review_tabs(
@@ -86,12 +117,15 @@ ExamPlanReviewPending, ExamPlanReviewReviewed, ExamPlanReviewAll = review_tabs(
 
 # --- 培训机构: 考核计划管理 ------------------------------------------------------------------------------
 
-class ExamPlanView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
-    """考核计划 as the institution manages it: 新增, 修改 (未上报/审核不通过), 上报/撤回, documents."""
+class ExamPlanView(ExamListMixin, ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
+    """考核计划 as the institution manages it: 新增, 修改 (未上报/审核不通过), 删除 (从未上报), 上报/撤回 (also
+    in bulk from the list), documents."""
 
     datamodel = SQLAInterface(ExamPlan)
     class_permission_name = "ExamPlan"
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_workflow", "can_records"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_workflow", "can_records"]
+    method_permission_name = {**ReviewMixin.method_permission_name, "bulk_submit": "workflow",
+                              "bulk_withdraw": "workflow"}
     list_title = _l("考核计划")
     show_title = _l("考核计划详情")
     list_columns = ["name", "plan", "theory_start", "practical_start", "review_state_label"]
@@ -101,11 +135,25 @@ class ExamPlanView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
     base_order = ("id", "desc")
     _is_review_view = False
 
+    # --- 上报 / 撤回 from the list: each row through the review engine, refusals reported per row ------
+
+    @action("bulk_submit", "上报", _l("确定上报所选考核计划？"), "fa-upload", single=False)
+    def bulk_submit(self, items):
+        self._flash_result(*review_service.move_many(items, "submit"), "上报")
+        return redirect(self._list_url(same_site_referrer()))
+
+    @action("bulk_withdraw", "撤回", _l("确定撤回所选考核计划？已受理的不能撤回。"), "fa-undo", single=False)
+    def bulk_withdraw(self, items):
+        self._flash_result(*review_service.move_many(items, "withdraw"), "撤回")
+        return redirect(self._list_url(same_site_referrer()))
+
     def show_extras(self, pk):
         extras = super().show_extras(pk)
         exam = extras["document"]
         if not exam_service.edit_refusal(exam) and self.appbuilder.sm.has_access("can_edit", "ExamPlan"):
             extras["edit_url"] = url_for(self.endpoint + ".edit", pk=exam.id)
+        if not exam_service.delete_refusal(exam) and self.appbuilder.sm.has_access("can_delete", "ExamPlan"):
+            extras["delete_url"] = url_for(self.endpoint + ".delete", pk=exam.id)
         return extras
 
     def _institution(self):
@@ -199,6 +247,22 @@ class ExamPlanView(ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
             data["examiner_ids"] = [s.id for s in exam.examiners]
             data["removed"] = {c.enrollment_id: c.removed_reason for c in exam.candidates if c.removed}
         return self._render_form(title=gettext("修改考核计划"), plan=exam.plan, exam=exam, data=data, errors=errors)
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    @has_access
+    def delete(self, pk):
+        """删除: POST only; the service refuses anything but a never-submitted draft (and a stale page)."""
+        exam = self.scoped_get(pk)
+        if request.method != "POST":
+            abort(405)
+        name = exam.name
+        try:
+            exam_service.delete_exam_plan(exam, user=g.user)
+        except ServiceError as refused:
+            flash(refused.message, "danger")
+            return redirect(url_for(self.endpoint + ".show", pk=pk))
+        flash(gettext("已删除考核计划“%(name)s”", name=name), "success")
+        return redirect(url_for(self.endpoint + ".list"))
 
 
 # --- 企业: 准考证下载 ------------------------------------------------------------------------------------

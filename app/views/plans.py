@@ -5,7 +5,6 @@ FAB's own add/edit/delete flows are replaced so that a refusal keeps the user's 
 Chinese message next to the field, and so that every row is loaded through the scope (404 otherwise).
 """
 import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import action, expose
@@ -13,8 +12,7 @@ from flask_appbuilder.fieldwidgets import DatePickerWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import has_access, permission_name
-from flask_appbuilder.widgets import ListWidget
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import and_, select
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
@@ -30,7 +28,7 @@ from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
 from app.views.base import ReadOnlyScopedView, ScopedModelView
 from app.views.dict_fields import strip
-from app.views.review import ReviewMixin, review_tabs
+from app.views.review import BulkRejectMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer
 from app.workflow import STATES
 
 PLAN_LABELS = {
@@ -100,16 +98,10 @@ class StateSelectField(SelectField):
         return super().iter_choices()
 
 
-class PlanListWidget(ListWidget):
-    """FAB's list, with 修改/删除 only on rows that allow them and the rejection opinion under the state."""
-
-    template = "plans/list.html"
-
-
-class PlanListMixin:
+class PlanListMixin(RowInfoListMixin):
     """Search fields and filters, and the per-row facts the list template needs."""
 
-    list_widget = PlanListWidget
+    row_prefix = "plan"
     custom_filters = {
         "institution_name": [FilterInstitutionName],
         "progress": [FilterProgress],
@@ -137,19 +129,6 @@ class PlanListMixin:
                 self._filters._search_filters[column] = filters
                 self._filters._all_filters[column] = filters
 
-    def _list_url(self, candidate=None):
-        """`candidate` when it is this view's list (with its filters), else the plain list."""
-        plain = url_for(self.endpoint + ".list")
-        if candidate and candidate.startswith(plain.split("?")[0]) and "//" not in candidate:
-            return candidate
-        return plain
-
-    def _get_list_widget(self, filters, **kwargs):
-        widgets = super()._get_list_widget(filters, **kwargs)
-        widget = widgets["list"]
-        widget.template_args["row_info"] = self._row_info(widget.template_args.get("pks") or [])
-        return widgets
-
     def _row_info(self, pks):
         """{pk: {state, opinion, editable, deletable}} for the rows on this page, in one query."""
         if not pks:
@@ -174,16 +153,6 @@ class PlanListMixin:
         return info
 
 
-def _same_site_referrer():
-    """The page the user came from when it is one of ours (keeps the list's filters and page)."""
-    referrer = request.referrer
-    if referrer:
-        parts = urlsplit(referrer)
-        if parts.netloc == request.host and parts.scheme in ("http", "https"):
-            return urlunsplit(("", "", parts.path, parts.query, ""))
-    return None
-
-
 class PlanShowMixin:
     """Detail page: the rejection opinion up front, progress, and (for the owner) 修改 / 删除."""
 
@@ -199,8 +168,8 @@ class PlanShowMixin:
 
 # --- 主管部门: 未审核 / 已审核 / 全部 ---------------------------------------------------------------------
 
-class TrainingPlanReviewBase(PlanListMixin, PlanShowMixin, ReviewMixin, ReadOnlyScopedView):
-    """培训计划 as the department reviews it: bulk 受理 / 审核通过 / 审核不通过 (one opinion)."""
+class TrainingPlanReviewBase(PlanListMixin, PlanShowMixin, BulkRejectMixin, ReadOnlyScopedView):
+    """培训计划 as the department reviews it: bulk 受理 / 审核通过 / 审核不通过 (one opinion, app.views.review)."""
 
     datamodel = SQLAInterface(TrainingPlan)
     show_title = _l("培训计划详情")
@@ -212,43 +181,7 @@ class TrainingPlanReviewBase(PlanListMixin, PlanShowMixin, ReviewMixin, ReadOnly
     order_columns = ["name", "enroll_start", "enroll_end", "submitted_at"]
     label_columns = PLAN_LABELS
     base_order = ("submitted_at", "desc")
-    method_permission_name = {**ReviewMixin.method_permission_name, "bulk_reject": "review",
-                              "bulk_reject_confirm": "review"}
-
-    @action("bulk_reject", "审核不通过", None, "fa-times", single=False)
-    def bulk_reject(self, items):
-        """Ask for the one opinion that goes to every selected plan."""
-        back = _same_site_referrer()
-        return self._bulk_reject_form(items, opinion="", error=None, back=back)
-
-    def _bulk_reject_form(self, items, opinion, error, back=None):
-        return self.render_template(
-            "plans/bulk_reject.html", items=items, opinion=opinion, error=error, title=gettext("批量审核不通过"),
-            post_url=url_for(self.endpoint + ".bulk_reject_confirm"), back=self._list_url(back),
-        )
-
-    @expose("/bulk_reject", methods=["POST"])
-    @has_access
-    @permission_name("review")
-    def bulk_reject_confirm(self):
-        back = self._list_url(request.form.get("next"))
-        items = [self.scoped_get(pk) for pk in request.form.getlist("rowid")]
-        if not items:
-            flash(gettext("请先勾选记录"), "warning")
-            return redirect(back)
-        opinion = (request.form.get("opinion") or "").strip()
-        if not opinion:
-            return self._bulk_reject_form(items, opinion, gettext("审核不通过时必须填写审核意见"), back)
-        done, refused = 0, []
-        for plan in items:
-            try:
-                review_service.move(plan, "reject", opinion=opinion,
-                                    expected_version=request.form.get("version_%d" % plan.id))
-                done += 1
-            except ServiceError as error:
-                refused.append((plan, error.message))
-        self._flash_result(done, refused, "审核不通过")
-        return redirect(back)
+    document_label = _l("培训计划")
 
 
 TrainingPlanReviewPending, TrainingPlanReviewReviewed, TrainingPlanReviewAll = review_tabs(
@@ -322,12 +255,12 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, ReviewMixin, ScopedModelVie
     @action("bulk_submit", "上报", "确定上报所选培训计划？", "fa-upload", single=False)
     def bulk_submit(self, items):
         self._flash_result(*review_service.move_many(items, "submit"), "上报")
-        return redirect(self._list_url(_same_site_referrer()))
+        return redirect(self._list_url(same_site_referrer()))
 
     @action("bulk_withdraw", "撤回", "确定撤回所选培训计划？已受理的不能撤回。", "fa-undo", single=False)
     def bulk_withdraw(self, items):
         self._flash_result(*review_service.move_many(items, "withdraw"), "撤回")
-        return redirect(self._list_url(_same_site_referrer()))
+        return redirect(self._list_url(same_site_referrer()))
 
     # --- detail ---------------------------------------------------------------------------------------
 

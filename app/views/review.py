@@ -1,7 +1,11 @@
 """Department review screens (未审核 / 已审核 / 全部) and the owner's 上报/撤回, all through services.review."""
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_appbuilder.widgets import ListWidget
+from flask_babel import gettext
 
 from app.extensions import db
 from app.security.scope import current_scope
@@ -9,6 +13,16 @@ from app.services import ServiceError
 from app.services import review as review_service
 from app.views.base import ScopedModelView
 from app.workflow import state_label
+
+
+def same_site_referrer():
+    """The page the user came from when it is one of ours (keeps the list's filters and page)."""
+    referrer = request.referrer
+    if referrer:
+        parts = urlsplit(referrer)
+        if parts.netloc == request.host and parts.scheme in ("http", "https"):
+            return urlunsplit(("", "", parts.path, parts.query, ""))
+    return None
 
 
 class ReviewMixin:
@@ -21,20 +35,28 @@ class ReviewMixin:
     }
 
     def _flash_result(self, done, refused, verb):
+        """One success line with the count, and one line per refused row naming it and why (bulk moves)."""
         if done:
-            flash("已%s %d 条记录" % (verb, done), "success")
+            flash(gettext("已%(verb)s %(count)d 条记录", verb=gettext(verb), count=done), "success")
         for document, message in refused:
-            flash("%s：%s" % (document, message), "danger")
+            flash(gettext("%(document)s：%(message)s", document=document, message=message), "danger")
+
+    def _list_url(self, candidate=None):
+        """`candidate` when it is this view's list (with its filters), else the plain list."""
+        plain = url_for(self.endpoint + ".list")
+        if candidate and candidate.startswith(plain.split("?")[0]) and "//" not in candidate:
+            return candidate
+        return plain
 
     @action("bulk_accept", "受理", "确定受理所选记录？", "fa-inbox", single=False)
     def bulk_accept(self, items):
         self._flash_result(*review_service.move_many(items, "accept"), "受理")
-        return redirect(self.get_redirect())
+        return redirect(self._list_url(same_site_referrer()))
 
     @action("bulk_approve", "审核通过", "确定将所选记录审核通过？", "fa-check", single=False)
     def bulk_approve(self, items):
         self._flash_result(*review_service.move_many(items, "approve"), "审核通过")
-        return redirect(self.get_redirect())
+        return redirect(self._list_url(same_site_referrer()))
 
     def _move_from_form(self, pk):
         document = self.scoped_get(pk)
@@ -99,6 +121,57 @@ class ReviewMixin:
         )
 
 
+class BulkRejectMixin(ReviewMixin):
+    """The department's tabs with bulk 审核不通过 too: one opinion for every selected row.
+
+    The 操作 menu's 审核不通过 opens a form listing the rows (with the version each was seen at); its POST
+    re-loads every row through the scope (404 for a forged id: nothing changes), refuses an empty opinion
+    (nothing changes), then moves each row through the review engine in its own transaction and reports
+    the refused rows one by one.
+    """
+
+    document_label = None  # e.g. _l("培训计划"): shown in the form's hint
+    method_permission_name = {**ReviewMixin.method_permission_name, "bulk_reject": "review",
+                              "bulk_reject_confirm": "review"}
+
+    @action("bulk_reject", "审核不通过", None, "fa-times", single=False)
+    def bulk_reject(self, items):
+        """Ask for the one opinion that goes to every selected row."""
+        return self._bulk_reject_form(items, opinion="", error=None, back=same_site_referrer())
+
+    def _bulk_reject_form(self, items, opinion, error, back=None):
+        return self.render_template(
+            "review/bulk_reject.html", items=items, opinion=opinion, error=error, title=gettext("批量审核不通过"),
+            document_label=self.document_label, post_url=url_for(self.endpoint + ".bulk_reject_confirm"),
+            back=self._list_url(back),
+        )
+
+    @expose("/bulk_reject", methods=["POST"])
+    @has_access
+    @permission_name("review")
+    def bulk_reject_confirm(self):
+        back = self._list_url(request.form.get("next"))
+        items = [self.scoped_get(pk) for pk in request.form.getlist("rowid")]
+        if not items:
+            flash(gettext("请先勾选记录"), "warning")
+            return redirect(back)
+        opinion = (request.form.get("opinion") or "").strip()
+        if not opinion:
+            return self._bulk_reject_form(items, opinion, gettext("审核不通过时必须填写审核意见"), back)
+        done, refused = 0, []
+        for document in items:
+            seen = (request.form.get("version_%d" % document.id) or "").strip() or None
+            try:
+                if seen is not None and not (seen.isascii() and seen.isdigit()):
+                    raise ServiceError(gettext("该记录已被他人处理，请刷新页面后重试"))
+                review_service.move(document, "reject", opinion=opinion, expected_version=seen)
+                done += 1
+            except ServiceError as error:
+                refused.append((document, error.message))
+        self._flash_result(done, refused, "审核不通过")
+        return redirect(back)
+
+
 def review_tabs(base, permission, labels):
     """Three department views over one document type: 未审核, 已审核 and 全部."""
     from flask_appbuilder.models.sqla.filters import FilterInFunction
@@ -125,3 +198,23 @@ def review_tabs(base, permission, labels):
         }
         views.append(type(base.__name__ + suffix, (base,), attrs))
     return views
+
+
+class ReviewListWidget(ListWidget):
+    """FAB's list, with 修改/删除 only on rows that allow them and the 审核不通过 opinion under the state."""
+
+    template = "review/list.html"
+
+
+class RowInfoListMixin:
+    """Hands the list template per-row facts ({pk: {state, opinion, editable, deletable}}) from _row_info(pks)."""
+
+    list_widget = ReviewListWidget
+    row_prefix = "row"  # rows are <tr id="{row_prefix}-row-{pk}">
+
+    def _get_list_widget(self, filters, **kwargs):
+        widgets = super()._get_list_widget(filters, **kwargs)
+        widget = widgets["list"]
+        widget.template_args["row_info"] = self._row_info(widget.template_args.get("pks") or [])
+        widget.template_args["row_prefix"] = self.row_prefix
+        return widgets

@@ -113,8 +113,8 @@ def apply_transition(session, document, action, *, actor_role, actor_id, actor_n
         raise IllegalTransition("未知的操作")
     if transition.actor != actor_role:
         raise TransitionNotAllowed("您无权对该记录执行“%s”操作" % action_label(action))
-    if expected_version is not None and int(expected_version) != document.review_version:
-        raise StaleState("该记录已被他人处理，请刷新页面后重试")
+    if expected_version is not None and str(expected_version).strip() != str(document.review_version):
+        raise StaleState("该记录已被他人处理，请刷新页面后重试")  # a forged, non-numeric version is stale too
     current = document.review_state
     if current not in _sources(transition, implicit_accept):
         raise IllegalTransition(

@@ -161,6 +161,28 @@ def login_as(page, base_url, user, account_type, password=PASSWORD):
     return page
 
 
+def switch_user(page, base_url, user, account_type):
+    """Drop the session and log in as another persona; fails with the page's messages if refused."""
+    page.context.clear_cookies()
+    login_as(page, base_url, user, account_type)
+    assert "/login" not in page.url, page.locator(".alert").all_inner_texts()
+
+
+def click_and_wait(page, selector):
+    """Click something that submits or navigates, and wait for the next page."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def alerts(page):
+    """The flashed messages on the page, as one string."""
+    return " ".join(page.locator(".alert").all_inner_texts())
+
+
+def logout(page, base_url):
+    page.goto(base_url + "/logout/")
+
+
 def top_menu(page):
     """The labels of the top navigation bar (left part), as the user sees them."""
     texts = page.locator(".navbar-collapse > ul.navbar-nav:not(.navbar-right) > li > a").all_inner_texts()

@@ -14,21 +14,10 @@ from openpyxl import load_workbook
 from app.demo import add_ticketed_examinees
 from tests import factories
 from tests import libreoffice
-from tests.e2e.conftest import commit_fixture_data, login_as
+from tests.e2e.conftest import click_and_wait, commit_fixture_data, switch_user
 
 # 理论成绩, 实操成绩, 是否缺考, 备注 of the 3 candidates (template rows 2-4): 合格, 不合格 (缺考), 合格
 SCORES = [(88, 91.5, "否", None), (None, None, "是", "病假"), (60, 60, "否", "补考")]
-
-
-def _switch_user(page, base_url, user, account_type):
-    page.context.clear_cookies()
-    login_as(page, base_url, user, account_type)
-    assert "/login" not in page.url, page.locator(".alert").all_inner_texts()
-
-
-def _click_and_wait(page, selector):
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _fill(template, target, rows, saved_by):
@@ -70,9 +59,9 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_b
     commit_fixture_data()
 
     # 培训机构: the 成绩导入 menu, download the template, fill it, import, 上报.
-    _switch_user(page, base_url, p.inst_a_user, "institution")
+    switch_user(page, base_url, p.inst_a_user, "institution")
     page.goto(base_url + "/scores/")
-    _click_and_wait(page, "#exam-row-%d a" % exam_id)
+    click_and_wait(page, "#exam-row-%d a" % exam_id)
     with page.expect_download() as download_info:
         page.click("#btn-template")
     template = tmp_path / "template.xlsx"
@@ -83,14 +72,14 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_b
     bad = _fill(template, tmp_path / ("成绩_有误_%s.xlsx" % saved_by), [SCORES[0], SCORES[1], (60, 120, "否", None)],
                 saved_by)
     page.set_input_files("#score-file", str(bad))
-    _click_and_wait(page, "#btn-import")
+    click_and_wait(page, "#btn-import")
     assert "成绩导入失败，共 1 处错误" in page.locator("#import-errors").inner_text()
     assert _table(page, "#import-errors") == [["4", "实操成绩", "成绩必须在 0–100 之间，不能是 120"]]
     assert "尚未导入成绩" in page.locator("#score-table").inner_text()
 
     filled = _fill(template, tmp_path / ("成绩_%s.xlsx" % saved_by), SCORES, saved_by)
     page.set_input_files("#score-file", str(filled))
-    _click_and_wait(page, "#btn-import")
+    click_and_wait(page, "#btn-import")
     assert "成绩导入成功，共 3 条" in page.content()
     assert page.locator("#import-errors").count() == 0
     rows = _table(page, "#score-table")
@@ -101,26 +90,26 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_b
         for t, pr, a, remark in SCORES]
     results = page.locator("#score-table .score-result").all_inner_texts()
     assert results == ["合格", "不合格", "合格"]
-    _click_and_wait(page, "#btn-submit")
+    click_and_wait(page, "#btn-submit")
     assert page.locator("#report-state").inner_text().strip() == "未受理"
 
     # 主管部门: 成绩证书 → 未审核, open it, 受理, 审核通过, then its scores page: 生成证书, 拉取证书.
-    _switch_user(page, base_url, p.city, "department")
+    switch_user(page, base_url, p.city, "department")
     page.goto(base_url + "/scorereportreview/pending/list/")
     assert exam_name in page.content()
     page.locator("a[href*='/show/']").first.click()
     page.wait_for_selector("#btn-accept")
-    _click_and_wait(page, "#btn-accept")
-    _click_and_wait(page, "#btn-approve")
+    click_and_wait(page, "#btn-accept")
+    click_and_wait(page, "#btn-approve")
     assert page.locator("#review-state").inner_text().strip() == "审核通过"
-    _click_and_wait(page, "#btn-open-scores")
+    click_and_wait(page, "#btn-open-scores")
     assert page.locator("#btn-pull").count() == 0
-    _click_and_wait(page, "#btn-generate")
+    click_and_wait(page, "#btn-generate")
     page.wait_for_selector("#job-status")
     page.wait_for_function("document.getElementById('job-status').textContent.indexOf('已完成') >= 0")
     if page.locator("#btn-pull").count() == 0:  # a real worker: the page reloads itself when the job is done
         page.wait_for_selector("#btn-pull")
-    _click_and_wait(page, "#btn-pull")
+    click_and_wait(page, "#btn-pull")
     assert "已拉取证书 2 张" in page.content()
     numbers = page.locator("#certificate-table .cert-number").all_inner_texts()
     assert len(numbers) == 2
@@ -130,15 +119,15 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_b
     # anonymous: 证书查询 from the login page.
     page.context.clear_cookies()
     page.goto(base_url + "/login/")
-    _click_and_wait(page, "#link-cert-query")
+    click_and_wait(page, "#link-cert-query")
     page.fill("#number", number)
     # the first certificate belongs to the first 合格 candidate in enrollment order (the 1st roster row)
     page.fill("#name", first_name)
-    _click_and_wait(page, "#btn-query")
+    click_and_wait(page, "#btn-query")
     result = page.locator("#cert-result-1").inner_text()
     assert number in result and first_name in result and first_id not in result
     assert first_id[:6] + "********" + first_id[-4:] in result
     page.fill("#name", "查无此人")
-    _click_and_wait(page, "#btn-query")
+    click_and_wait(page, "#btn-query")
     assert page.locator("#query-message").inner_text().strip() == "未查询到证书"
     assert not page.external_requests and not page.js_errors

@@ -6,13 +6,9 @@ from app.demo import make_id_number
 from app.extensions import db
 from app.models import Enrollment
 from tests import factories
-from tests.e2e.conftest import login_as
+from tests.e2e.conftest import alerts, login_as
 
 WORKER = "浏览器学员"
-
-
-def alerts(page):
-    return " ".join(page.locator(".alert").all_inner_texts())
 
 
 def test_enterprise_enrolls_institution_pays_opens_and_confirms(page, base_url, personas):

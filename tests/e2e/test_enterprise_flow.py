@@ -4,7 +4,7 @@ import re
 
 from app.demo import demo_pdf, demo_png
 from app.validators import uscc_check_char
-from tests.e2e.conftest import commit_fixture_data, login_as
+from tests.e2e.conftest import commit_fixture_data, login_as, logout
 from tests.services.test_enterprises import bad_checksum
 
 USCC = "91330106MA2B3C4D5" + uscc_check_char("91330106MA2B3C4D5")
@@ -23,10 +23,6 @@ def _files(tmp_path):
         path.write_bytes(data)
         paths[field] = str(path)
     return paths
-
-
-def _logout(page, base_url):
-    page.goto(base_url + "/logout/")
 
 
 def _open_pending(page, base_url, name):
@@ -97,7 +93,7 @@ def test_register_reject_correct_resubmit_approve(page, base_url, personas, tmp_
     with page.expect_navigation():
         page.click("#btn-reject")
     assert page.locator("#review-state").inner_text() == "审核不通过"
-    _logout(page, base_url)
+    logout(page, base_url)
 
     # 3. The enterprise logs in, sees the opinion, corrects and resubmits.
     login_as(page, base_url, "browser_ent", "enterprise", password="Browser2026")
@@ -114,7 +110,7 @@ def test_register_reject_correct_resubmit_approve(page, base_url, personas, tmp_
     assert "企业资料已保存并重新上报" in page.content()
     assert page.locator("#review-state").inner_text() == "未受理"
     assert "营业执照（更正）.png" in page.locator("#documents-panel").inner_text()
-    _logout(page, base_url)
+    logout(page, base_url)
 
     # 4. The department approves; the history shows who and when.
     login_as(page, base_url, personas.county, "department")
@@ -129,7 +125,7 @@ def test_register_reject_correct_resubmit_approve(page, base_url, personas, tmp_
     records = page.locator("#review-records").inner_text()
     for text in ("上报", "审核不通过", OPINION, "审核通过", personas.county.first_name):
         assert text in records
-    _logout(page, base_url)
+    logout(page, base_url)
 
     # 5. The enterprise is approved: no banner any more.
     login_as(page, base_url, "browser_ent", "enterprise", password="Browser2026")

@@ -5,23 +5,12 @@ import re
 
 from pypdf import PdfReader
 
-from tests.e2e.conftest import login_as
+from tests.e2e.conftest import click_and_wait, switch_user
 from tests.exam_helpers import enroll, examiners, ready_plan
 
 OWN = "/examplanview"
 PENDING = "/examplanreview/pending"
 EXAM_NAME = "2026年第3期砌筑工（五级）考核"
-
-
-def _switch_user(page, base_url, user, account_type):
-    page.context.clear_cookies()
-    login_as(page, base_url, user, account_type)
-    assert "/login" not in page.url, page.locator(".alert").all_inner_texts()
-
-
-def _click_and_wait(page, selector):
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _state(page):
@@ -37,10 +26,10 @@ def test_exam_plan_review_and_enterprise_downloads_its_workers_ticket(page, base
     start = (datetime.datetime.now() + datetime.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
 
     # 培训机构: 新增 → choose the plan → fill the form → 保存 → 上报.
-    _switch_user(page, base_url, p.inst_a_user, "institution")
+    switch_user(page, base_url, p.inst_a_user, "institution")
     page.goto(base_url + OWN + "/add")
     page.select_option("#plan_id", str(plan.id))
-    _click_and_wait(page, "#btn-next")
+    click_and_wait(page, "#btn-next")
     page.fill("#name", EXAM_NAME)
     for field, offset in (("theory_start", 0), ("theory_end", 2), ("practical_start", 24), ("practical_end", 28)):
         page.fill("#" + field, (start + datetime.timedelta(hours=offset)).strftime("%Y-%m-%d %H:%M"))
@@ -49,31 +38,31 @@ def test_exam_plan_review_and_enterprise_downloads_its_workers_ticket(page, base
     page.fill("#seats_per_room", "1")
     for staff_id in chosen:
         page.check('input.examiner-check[value="%d"]' % staff_id)
-    _click_and_wait(page, "#btn-save-exam")
+    click_and_wait(page, "#btn-save-exam")
     assert "考场座位不足" in page.locator("#error-seats_per_room").inner_text()
     page.fill("#seats_per_room", "30")
-    _click_and_wait(page, "#btn-save-exam")
+    click_and_wait(page, "#btn-save-exam")
     match = re.search(r"%s/show/(\d+)" % OWN, page.url)
     assert match, (page.url, page.locator(".alert").all_inner_texts())
     pk = int(match.group(1))
     assert _state(page) == "未上报"
-    _click_and_wait(page, "#btn-submit")
+    click_and_wait(page, "#btn-submit")
     assert _state(page) == "未受理"
 
     # 主管部门: 未审核 → 受理 → 审核通过.
-    _switch_user(page, base_url, p.city, "department")
+    switch_user(page, base_url, p.city, "department")
     page.goto(base_url + PENDING + "/list/")
     assert EXAM_NAME in page.content()
     page.goto(base_url + PENDING + "/show/%d" % pk)
-    _click_and_wait(page, "#btn-accept")
+    click_and_wait(page, "#btn-accept")
     assert _state(page) == "已受理"
-    _click_and_wait(page, "#btn-approve")
+    click_and_wait(page, "#btn-approve")
     assert _state(page) == "审核通过"
     tickets = page.locator("#exam-candidates .ticket-no").all_inner_texts()
     assert len(tickets) == 2 and all(len(t.strip()) == 17 for t in tickets)
 
     # 企业: 准考证下载 lists the exam; only its own worker is shown; the PDF carries the ticket facts.
-    _switch_user(page, base_url, p.ent_a_user, "enterprise")
+    switch_user(page, base_url, p.ent_a_user, "enterprise")
     page.goto(base_url + "/examticketview/list/")
     assert EXAM_NAME in page.content()
     page.goto(base_url + "/examticketview/show/%d" % pk)

@@ -1,7 +1,7 @@
 """In a real browser: a department sets up an institution with staff and a manager account, the account
 logs in, the department 注销 the institution, and the same login is refused with the Chinese message."""
 from app.demo import make_uscc
-from tests.e2e.conftest import login_as, top_menu
+from tests.e2e.conftest import alerts, login_as, logout, top_menu
 
 MANAGER, MANAGER_PASSWORD = "browser_mgr", "Manager2026"
 NAME = "西湖浏览器测试建筑培训学校"
@@ -10,14 +10,6 @@ NAME = "西湖浏览器测试建筑培训学校"
 def save(page):
     with page.expect_navigation():
         page.click("#model_form button[type=submit]")
-
-
-def alerts(page):
-    return " ".join(page.locator(".alert").all_inner_texts())
-
-
-def logout(page, base_url):
-    page.goto(base_url + "/logout/")
 
 
 def test_set_up_staff_account_login_then_cancel_refuses_login(page, base_url, personas, tmp_path):

@@ -6,7 +6,7 @@
 import datetime
 import re
 
-from tests.e2e.conftest import login_as
+from tests.e2e.conftest import click_and_wait, switch_user
 
 OWN = "/trainingplanview"
 PENDING = "/trainingplanreview/pending"
@@ -14,19 +14,8 @@ PLAN_NAME = "2026年第12期钢筋工（五级）培训"
 OPINION = "学时不足，请调整为不少于72学时"
 
 
-def _switch_user(page, base_url, user, account_type):
-    page.context.clear_cookies()
-    login_as(page, base_url, user, account_type)
-    assert "/login" not in page.url, page.locator(".alert").all_inner_texts()
-
-
 def _state(page):
     return page.locator("#review-state").inner_text().strip()
-
-
-def _click_and_wait(page, selector):
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _list_action(page, pk, action, flashed):
@@ -49,7 +38,7 @@ def test_plan_walks_through_review_and_both_sides_read_the_records(page, base_ur
     today = datetime.date.today()
 
     # 培训机构: 新增 the plan.
-    _switch_user(page, base_url, p.inst_a_user, "institution")
+    switch_user(page, base_url, p.inst_a_user, "institution")
     page.goto(base_url + OWN + "/list/")
     assert "培训计划" in page.content()
     page.goto(base_url + OWN + "/add")
@@ -68,65 +57,65 @@ def test_plan_walks_through_review_and_both_sides_read_the_records(page, base_ur
     page.fill("#location", "杭州市西湖区文三路100号实训基地")
     page.fill("#contact_person", "张老师")
     page.fill("#contact_phone", "0571-88110001")
-    _click_and_wait(page, "#model_form button[type=submit]")
+    click_and_wait(page, "#model_form button[type=submit]")
     match = re.search(r"%s/show/(\d+)" % OWN, page.url)
     assert match, (page.url, page.locator(".alert").all_inner_texts())
     pk = int(match.group(1))
     assert _state(page) == "未上报"
 
     # 上报, then 撤回 (still 未受理), then 上报 again from the list.
-    _click_and_wait(page, "#btn-submit")
+    click_and_wait(page, "#btn-submit")
     assert _state(page) == "未受理"
-    _click_and_wait(page, "#btn-withdraw")
+    click_and_wait(page, "#btn-withdraw")
     assert _state(page) == "未上报"
     page.goto(base_url + OWN + "/list/")
     _list_action(page, pk, "bulk_submit", "已上报 1 条记录")
 
     # 主管部门 (the city that set the institution up): 未审核 → 受理 → 审核不通过 with an opinion.
-    _switch_user(page, base_url, p.city, "department")
+    switch_user(page, base_url, p.city, "department")
     page.goto(base_url + PENDING + "/list/")
     row = page.locator("#plan-row-%d" % pk)
     assert PLAN_NAME in row.inner_text() and "未受理" in row.inner_text()
     with page.expect_navigation():
         row.locator('a[href*="/show/%d"]' % pk).first.click()
-    _click_and_wait(page, "#btn-accept")
+    click_and_wait(page, "#btn-accept")
     assert _state(page) == "已受理"
     page.fill("#opinion", OPINION)
-    _click_and_wait(page, "#btn-reject")
+    click_and_wait(page, "#btn-reject")
     assert _state(page) == "审核不通过"
 
     # 培训机构: the opinion shows in the list and on the plan; 修改 and 上报 again.
-    _switch_user(page, base_url, p.inst_a_user, "institution")
+    switch_user(page, base_url, p.inst_a_user, "institution")
     page.goto(base_url + OWN + "/list/")
     assert OPINION in page.locator("#plan-row-%d .plan-opinion" % pk).inner_text()
     page.goto(base_url + OWN + "/show/%d" % pk)
     assert OPINION in page.locator("#plan-rejected").inner_text()
-    _click_and_wait(page, "#btn-edit-plan")
+    click_and_wait(page, "#btn-edit-plan")
     page.fill("#hours", "72")
-    _click_and_wait(page, "#model_form button[type=submit]")
+    click_and_wait(page, "#model_form button[type=submit]")
     assert "%s/show/%d" % (OWN, pk) in page.url
     assert "72" in page.locator("table").first.inner_text()
-    _click_and_wait(page, "#btn-submit")
+    click_and_wait(page, "#btn-submit")
     assert _state(page) == "未受理"
     assert page.locator("#plan-rejected").count() == 0  # the old opinion is gone once reported again
 
     # 主管部门: bulk 受理 from the 未审核 list, then 审核通过 on the plan.
-    _switch_user(page, base_url, p.city, "department")
+    switch_user(page, base_url, p.city, "department")
     page.goto(base_url + PENDING + "/list/")
     _list_action(page, pk, "bulk_accept", "已受理 1 条记录")
     page.goto(base_url + PENDING + "/show/%d" % pk)
     assert _state(page) == "已受理"
-    _click_and_wait(page, "#btn-approve")
+    click_and_wait(page, "#btn-approve")
     assert _state(page) == "审核通过"
     assert "报名中" in page.locator("#plan-progress").inner_text()
 
     expected = ["上报", "撤回", "上报", "受理", "审核不通过", "上报", "受理", "审核通过"]
     for who, account_type in ((p.city, "department"), (p.inst_a_user, "institution")):
         if who is not p.city:
-            _switch_user(page, base_url, who, account_type)
+            switch_user(page, base_url, who, account_type)
             page.goto(base_url + OWN + "/show/%d" % pk)
             assert _state(page) == "审核通过" and page.locator("#btn-edit-plan").count() == 0
-        _click_and_wait(page, "#btn-records")
+        click_and_wait(page, "#btn-records")
         assert "查看审核记录" in page.content()
         summary = page.locator("#review-summary").inner_text()
         for label in ("上报时间", "受理时间", "审核时间", "审核人"):

@@ -110,3 +110,14 @@ def test_other_institution_cannot_move_or_read_records(personas, login):
     assert other.post("/trainingplanview/workflow/%d" % plan.id, data={"move": "submit"}).status_code == 404
     assert other.get("/trainingplanview/records/%d" % plan.id).status_code == 404
     assert _state(plan) == "draft"
+
+
+def test_a_forged_non_numeric_version_is_refused_as_stale(personas, login):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    client = login(p.city)
+    for version in ("abc", "9" * 40, " "):
+        response = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept", "version": version},
+                               follow_redirects=True)
+        assert response.status_code == 200 and "该记录已被他人处理，请刷新页面后重试" in response.text
+        assert _state(plan) == "submitted"
