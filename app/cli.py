@@ -2,7 +2,6 @@
 import click
 from flask import current_app
 
-from app.extensions import db
 
 
 def register(app):

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import random
 
-from app.demo import add_staff_roster, make_id_number, make_uscc
+from app.demo import add_staff_roster, make_uscc
 from app.extensions import db
 from app.models import Department, Enterprise, Institution, ScoreReport, ExamPlan, TrainingPlan
 from app.services import accounts, review

@@ -12,7 +12,7 @@ from flask import g
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.models import Enrollment, ExamCandidate, ExamPlan, Score, ScoreReport
+from app.models import Enrollment, ExamCandidate, Score, ScoreReport
 from app.services import ServiceError
 from app.services import audit
 from app.services.review import KINDS, _institution_active

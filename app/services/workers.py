@@ -22,7 +22,6 @@ from sqlalchemy import exists, select, update
 from app.extensions import db
 from app.models import Enrollment, Enterprise, UploadedFile, Worker
 from app.services import ServiceError, audit, dictionaries
-from app.services import settings as settings_service
 from app.services.enterprises import require_approved
 from app.services.settings import get_int
 from app.services.uploads import save_upload

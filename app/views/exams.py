@@ -23,7 +23,9 @@ from app.services import ServiceError, audit
 from app.services import exams as exam_service
 from app.services import review as review_service
 from app.views.base import ReadOnlyScopedView
-from app.views.review import BulkRejectMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer
+from app.views.review import (
+    BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
+)
 
 EXAM_LABELS = {
     "institution": _l("培训机构"), "plan": _l("培训计划"), "name": _l("考核计划名称"), "theory_start": _l("理论考试开始"),
@@ -117,7 +119,7 @@ ExamPlanReviewPending, ExamPlanReviewReviewed, ExamPlanReviewAll = review_tabs(
 
 # --- 培训机构: 考核计划管理 ------------------------------------------------------------------------------
 
-class ExamPlanView(ExamListMixin, ExamShowMixin, ReviewMixin, ReadOnlyScopedView):
+class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, ReadOnlyScopedView):
     """考核计划 as the institution manages it: 新增, 修改 (未上报/审核不通过), 删除 (从未上报), 上报/撤回 (also
     in bulk from the list), documents."""
 
@@ -248,21 +250,10 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, ReviewMixin, ReadOnlyScopedView
             data["removed"] = {c.enrollment_id: c.removed_reason for c in exam.candidates if c.removed}
         return self._render_form(title=gettext("修改考核计划"), plan=exam.plan, exam=exam, data=data, errors=errors)
 
-    @expose("/delete/<pk>", methods=["GET", "POST"])
-    @has_access
-    def delete(self, pk):
-        """删除: POST only; the service refuses anything but a never-submitted draft (and a stale page)."""
-        exam = self.scoped_get(pk)
-        if request.method != "POST":
-            abort(405)
-        name = exam.name
-        try:
-            exam_service.delete_exam_plan(exam, user=g.user)
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-            return redirect(url_for(self.endpoint + ".show", pk=pk))
-        flash(gettext("已删除考核计划“%(name)s”", name=name), "success")
-        return redirect(url_for(self.endpoint + ".list"))
+    deleted_message = _l("已删除考核计划“%(name)s”")
+
+    def delete_document(self, document, user):
+        exam_service.delete_exam_plan(document, user=user)
 
 
 # --- 企业: 准考证下载 ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Chinese message next to the field, and so that every row is loaded through the s
 """
 import datetime
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.fieldwidgets import DatePickerWidget
 from flask_appbuilder.models.filters import BaseFilter
@@ -28,7 +28,9 @@ from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
 from app.views.base import ReadOnlyScopedView, ScopedModelView
 from app.views.dict_fields import strip
-from app.views.review import BulkRejectMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer
+from app.views.review import (
+    BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
+)
 from app.workflow import STATES
 
 PLAN_LABELS = {
@@ -224,7 +226,7 @@ PLAN_FORM_FIELDS = {
 }
 
 
-class TrainingPlanView(PlanListMixin, PlanShowMixin, ReviewMixin, ScopedModelView):
+class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMixin, ScopedModelView):
     """培训计划 as the institution manages it: list, 新增, 修改 (未上报/审核不通过), 删除 (从未上报), 上报/撤回."""
 
     datamodel = SQLAInterface(TrainingPlan)
@@ -375,17 +377,7 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, ReviewMixin, ScopedModelVie
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._related_views)
 
-    @expose("/delete/<pk>", methods=["GET", "POST"])
-    @has_access
-    def delete(self, pk):
-        plan = self.scoped_get(pk)
-        if request.method != "POST":
-            abort(405)
-        name = plan.name
-        try:
-            plan_service.delete_plan(plan, user=g.user)
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-            return redirect(url_for(self.endpoint + ".show", pk=pk))
-        flash(gettext("已删除培训计划“%(name)s”", name=name), "success")
-        return redirect(url_for(self.endpoint + ".list"))
+    deleted_message = _l("已删除培训计划“%(name)s”")
+
+    def delete_document(self, document, user):
+        plan_service.delete_plan(document, user=user)

@@ -1,17 +1,14 @@
 """Department review screens (未审核 / 已审核 / 全部) and the owner's 上报/撤回, all through services.review."""
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
 
-from app.extensions import db
-from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import review as review_service
-from app.views.base import ScopedModelView
 from app.workflow import state_label
 
 
@@ -218,3 +215,27 @@ class RowInfoListMixin:
         widget.template_args["row_info"] = self._row_info(widget.template_args.get("pks") or [])
         widget.template_args["row_prefix"] = self.row_prefix
         return widgets
+
+
+class DraftDeleteMixin:
+    """删除 (POST only): the view names its service verb; the service refuses all but a never-submitted draft."""
+
+    deleted_message = None  # lazy msgid with %(name)s
+
+    def delete_document(self, document, user):
+        raise NotImplementedError
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    @has_access
+    def delete(self, pk):
+        document = self.scoped_get(pk)
+        if request.method != "POST":
+            abort(405)
+        name = document.name
+        try:
+            self.delete_document(document, g.user)
+        except ServiceError as refused:
+            flash(refused.message, "danger")
+            return redirect(url_for(self.endpoint + ".show", pk=pk))
+        flash(self.deleted_message % {"name": name}, "success")
+        return redirect(url_for(self.endpoint + ".list"))

@@ -1,11 +1,14 @@
 """成绩报审 (score import, review) and 证书 (list, detail, generation, pull, push, 查看证书, 撤销)."""
 import datetime
 import io
+import json
+import os
 import re
+import uuid
 from urllib.parse import urlencode, urlsplit
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
-from flask_appbuilder import expose
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, session, url_for
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterStartsWith
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -19,10 +22,12 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
-from app.models import Certificate, PushOutbox, ScoreReport, Worker
+from app.models import Certificate, ExamPlan, PushOutbox, ScoreReport, Worker
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import certificates as certificate_service
+from app.services import review as review_service
+from app.services import scores as score_service
 from app.services.dictionaries import DictSelectField
 from app.validators import normalize_id_number
 from app.views.base import ReadOnlyScopedView, display_value
@@ -385,25 +390,6 @@ class CertificateView(ReadOnlyScopedView):
 
 
 # --- 成绩导入 / 生成证书 / 拉取证书 / 推送 / 撤销: one page per exam plan -------------------------------------
-
-import io  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import uuid  # noqa: E402
-
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, session, url_for  # noqa: E402
-from flask_appbuilder import BaseView, expose  # noqa: E402
-from flask_appbuilder.security.decorators import has_access  # noqa: E402
-from flask_babel import gettext as _  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from app.extensions import db  # noqa: E402
-from app.models import ExamPlan  # noqa: E402
-from app.security.scope import current_scope  # noqa: E402
-from app.services import ServiceError  # noqa: E402
-from app.services import certificates as certificate_service  # noqa: E402
-from app.services import review as review_service  # noqa: E402
-from app.services import scores as score_service  # noqa: E402
 
 _ERROR_FILES = "score_import_errors"
 
