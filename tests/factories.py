@@ -67,9 +67,13 @@ def training_plan(inst, *, name=None, state="draft", owner=None, reviewer=None, 
 
 
 def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
+    from app.services.exams import _next_serial
+
     now = datetime.datetime.now().replace(microsecond=0)
+    # The institution's next serial of the year, as the service allocates it (a process-wide counter would pass
+    # 999, the most a year allows, once enough tests ran in one process).
     exam = ExamPlan(institution_id=plan.institution_id, plan_id=plan.id, name=plan.name + "考核", year=now.year,
-                    serial=next(_seq), theory_start=now, theory_end=now, practical_start=now, practical_end=now,
+                    serial=_next_serial(plan.institution_id, now.year), theory_start=now, theory_end=now, practical_start=now, practical_end=now,
                     site_address="考点", rooms=1, seats_per_room=30, pass_line=60, review_state="draft")
     db.session.add(exam)
     db.session.commit()
