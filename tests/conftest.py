@@ -15,6 +15,8 @@ STATIC_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role
 def app(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///%s" % (var / "test.db")
+    if url.startswith("postgresql") and os.environ.get("PYTEST_XDIST_WORKER"):
+        url = _database_of_this_xdist_worker(url, os.environ["PYTEST_XDIST_WORKER"])
     flask_app = create_app("test", SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(var / "uploads"),
                            EXPORT_FOLDER=str(var / "exports"))
     with flask_app.app_context():
@@ -23,6 +25,25 @@ def app(tmp_path_factory):
 
         sync_permissions()
     yield flask_app
+
+
+def _database_of_this_xdist_worker(url, worker):
+    """`<database>_<gw0…>`, created (UTF-8) when missing: parallel test processes must not wipe each other's rows.
+
+    Tests that need the shared real Celery worker (marked real_worker) run in one process on `<database>` itself.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = "%s_%s" % (base.database, worker)
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text('CREATE DATABASE "%s" ENCODING \'UTF8\' LC_COLLATE \'C.UTF-8\' LC_CTYPE \'C.UTF-8\' '
+                              "TEMPLATE template0" % name))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _fresh_schema():

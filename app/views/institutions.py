@@ -401,6 +401,7 @@ class StaffView(SearchFieldsMixin, FormPageMixin, ScopedModelView):
     show_columns = ["institution", "name", "id_number", "mobile", "category_label", "trade_label", "specialty",
                     "title", "certificate_no"]
     search_columns = ["institution_name", "name", "category", "trade_code", "specialty"]
+    base_order = ("id", "asc")  # the roster in the order it was entered (and a stable page split)
     search_form_extra_fields = {
         "institution_name": StringField(_l("培训机构名称"), render_kw=SEARCH_CONTROL),
         "category": SelectField(_l("类别"), choices=[SelectChoice(k, v) for k, v in STAFF_CATEGORIES.items()],

@@ -14,6 +14,7 @@ import time
 import uuid
 
 import pytest
+from flask import current_app
 
 from app.extensions import db
 from app.models import Certificate, CertificateJob, CertificateSequence
@@ -42,7 +43,8 @@ class Worker:
         self.log_path = tmp_path / ("%s.log" % name)
         self.args = [CELERY, "-A", "app.celery_worker", "worker", "-Q", queue, "-n", self.name, "-l", "INFO",
                      "--pool", pool, "--concurrency", "1", "--without-mingle", "--without-gossip"]
-        self.env = dict(os.environ, DATABASE_URL=os.environ["TEST_DATABASE_URL"], APP_VAR_DIR=str(tmp_path),
+        database = current_app.config["SQLALCHEMY_DATABASE_URI"]  # the tests' own (per xdist process)
+        self.env = dict(os.environ, DATABASE_URL=database, APP_VAR_DIR=str(tmp_path),
                         CERTIFICATE_ISSUE_PAUSE=str(pause), CELERY_VISIBILITY_TIMEOUT=str(visibility))
         if beat_every is not None:  # embedded beat, as `make run` starts it
             self.args += ["-B", "--schedule", str(tmp_path / ("%s-beat" % name))]

@@ -31,7 +31,7 @@ def roster(institution):
 
 def one_of(institution, category="examiner"):
     return db.session.execute(select(Staff).where(Staff.institution_id == institution.id,
-                                                  Staff.category == category).limit(1)).scalar_one()
+                                                  Staff.category == category).order_by(Staff.id).limit(1)).scalar_one()
 
 
 def test_setting_up_department_adds_staff_from_the_institution_page(personas, login):
