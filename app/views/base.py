@@ -46,6 +46,8 @@ class ScopedModelView(ModelView):
 
     page_size = 20
     audit_changes = True
+    # Without an order PostgreSQL may split pages differently on every request: newest first unless a view says.
+    base_order = ("id", "desc")
 
     def __init__(self, **kwargs):
         self.base_filters = list(self.base_filters or []) + SCOPE
