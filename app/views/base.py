@@ -1,11 +1,14 @@
 """ScopedModelView: every FAB model view goes through the scope module and caps its page size."""
 import datetime
+import re
+from urllib.parse import urlencode
 
 from flask_babel import gettext
 from flask import abort, current_app, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_order_args
 from sqlalchemy.orm import RelationshipProperty
 
 from app.extensions import db
@@ -52,6 +55,23 @@ class ScopedModelView(ModelView):
     def __init__(self, **kwargs):
         self.base_filters = list(self.base_filters or []) + SCOPE
         super().__init__(**kwargs)
+
+    def _list(self, **kwargs):
+        """FAB's list. A sort column or filter index FAB cannot resolve (a crafted link) would be a 500: such
+        arguments are dropped with a redirect, like app.web drops malformed page arguments (every scoped list)."""
+        searchable = self._filters.get_search_filters()
+        bad = set()
+        for arg in request.args:
+            found = re.findall(r"_flt_(\d)_(.*)", arg)  # FAB's own pattern (urltools.get_filter_args)
+            if found and found[0][1] in searchable and int(found[0][0]) >= len(searchable[found[0][1]]):
+                bad.add(arg)
+        order = get_order_args().get(self.__class__.__name__)
+        if order and order[0] not in self.order_columns:
+            bad |= {"_oc_" + self.__class__.__name__, "_od_" + self.__class__.__name__}
+        if bad:
+            kept = [(k, v) for k, v in request.args.items(multi=True) if k not in bad]
+            abort(redirect(request.path + ("?" + urlencode(kept) if kept else "")))
+        return super()._list(**kwargs)
 
     def _init_properties(self):
         relations = self._relation_names()

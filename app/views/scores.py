@@ -3,9 +3,8 @@ import datetime
 import io
 import json
 import os
-import re
 import uuid
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, session, url_for
 from flask_appbuilder import BaseView, expose
@@ -13,7 +12,6 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterStartsWith
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.urltools import get_order_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
@@ -293,23 +291,6 @@ class CertificateView(ReadOnlyScopedView):
             filters = [cls(column, self.datamodel) for cls in classes]
             self._filters._search_filters[column] = filters
             self._filters._all_filters[column] = filters
-
-    def _list(self, **kwargs):
-        """FAB's list. A sort column or filter index FAB cannot resolve (a crafted link) would be a 500: such
-        arguments are dropped with a redirect, like app.web drops malformed page arguments."""
-        searchable = self._filters.get_search_filters()
-        bad = set()
-        for arg in request.args:
-            found = re.findall(r"_flt_(\d)_(.*)", arg)  # FAB's own pattern (urltools.get_filter_args)
-            if found and found[0][1] in searchable and int(found[0][0]) >= len(searchable[found[0][1]]):
-                bad.add(arg)
-        order = get_order_args().get(self.__class__.__name__)
-        if order and order[0] not in self.order_columns:
-            bad |= {"_oc_" + self.__class__.__name__, "_od_" + self.__class__.__name__}
-        if bad:
-            kept = [(k, v) for k, v in request.args.items(multi=True) if k not in bad]
-            abort(redirect(request.path + ("?" + urlencode(kept) if kept else "")))
-        return super()._list(**kwargs)
 
     def _here(self):
         """This page's local URL (with its filters and page): where 撤销 comes back to."""
