@@ -561,11 +561,12 @@ def add_demo_certificates(institution, owner, reviewer, enterprise, enterprise_u
     from app.models import CertificateJob
     from app.services import certificates as certificate_service
     from app.services import push as push_service
+    from app.services.scores import report_of
 
     rng = random.Random(20261129)
     exam = _demo_scored_exam(institution, owner, reviewer, enterprise, enterprise_user, rng,
                              "2026年第3期钢筋工（五级）培训", DEMO_CERTIFICATE_EXAM, "020", days_ago=40)
-    _demo_move(_report_of(exam), ("submit", "accept", "approve"), owner, reviewer, "同意")
+    _demo_move(report_of(exam), ("submit", "accept", "approve"), owner, reviewer, "同意")
     # 生成证书 runs in the background in the product; the demo runs the same job body inline.
     job = CertificateJob(exam_plan_id=exam.id, status="pending", requested_by_id=reviewer.id)
     db.session.add(job)
@@ -578,7 +579,7 @@ def add_demo_certificates(institution, owner, reviewer, enterprise, enterprise_u
     for days, (plan_name, exam_name, trade, moves, opinion) in enumerate(DEMO_SCORE_REPORTS, start=1):
         other = _demo_scored_exam(institution, owner, reviewer, enterprise, enterprise_user, rng, plan_name,
                                   exam_name, trade, days_ago=40 - 5 * days)
-        _demo_move(_report_of(other), moves, owner, reviewer, opinion)
+        _demo_move(report_of(other), moves, owner, reviewer, opinion)
     return exam
 
 
@@ -594,12 +595,6 @@ class _DemoNationalSystem:
         if certificate.number in self.refused:
             return PushResult(False, "国家系统返回：身份证号与姓名不一致（错误码 E1021）")
         return LocalAdapter().push(certificate)
-
-
-def _report_of(exam):
-    from app.services import scores as score_service
-
-    return score_service.report_of(exam)
 
 
 def _demo_move(document, moves, owner, reviewer, opinion):

@@ -13,7 +13,6 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import select
 
 from app.documents import exam_docs
 from app.extensions import db
@@ -57,26 +56,8 @@ class ExamListMixin(RowInfoListMixin):
 
     row_prefix = "exam"
 
-    @staticmethod
-    def _row_info(pks):
-        if not pks:
-            return {}
-        rows = db.session.execute(
-            select(ExamPlan.id, ExamPlan.review_state, ExamPlan.review_version, ExamPlan.review_opinion,
-                   Institution.status)
-            .join(Institution, ExamPlan.institution_id == Institution.id)
-            .where(ExamPlan.id.in_(pks))
-        ).all()
-        info = {}
-        for pk, state, version, opinion, status in rows:
-            active = status == "active"
-            info[pk] = {
-                "state": state,
-                "opinion": opinion if state == "rejected" else None,
-                "editable": active and state in exam_service.EDITABLE_STATES,
-                "deletable": active and state == "draft" and not version,
-            }
-        return info
+    def editable_states(self):
+        return exam_service.EDITABLE_STATES
 
 
 class ExamShowMixin:

@@ -131,28 +131,12 @@ class PlanListMixin(RowInfoListMixin):
                 self._filters._search_filters[column] = filters
                 self._filters._all_filters[column] = filters
 
-    def _row_info(self, pks):
-        """{pk: {state, opinion, editable, deletable}} for the rows on this page, in one query."""
-        if not pks:
-            return {}
-        rows = db.session.execute(
-            select(TrainingPlan.id, TrainingPlan.review_state, TrainingPlan.review_version,
-                   TrainingPlan.review_opinion, Institution.status)
-            .join(Institution, TrainingPlan.institution_id == Institution.id)
-            .where(TrainingPlan.id.in_(pks))
-        ).all()
-        after_approval = bool(plan_service.fields_editable_after_approval())
-        info = {}
-        for pk, state, version, opinion, status in rows:
-            active = status == "active"
-            info[pk] = {
-                "state": state,
-                "opinion": opinion if state == "rejected" else None,
-                "editable": active and (state in plan_service.EDITABLE_STATES
-                                        or (state == "approved" and after_approval)),
-                "deletable": active and state == "draft" and not version,
-            }
-        return info
+    def editable_states(self):
+        """Editable states; 审核通过 too when the settings leave some fields editable after approval."""
+        states = set(plan_service.EDITABLE_STATES)
+        if plan_service.fields_editable_after_approval():
+            states.add("approved")
+        return states
 
 
 class PlanShowMixin:

@@ -6,7 +6,10 @@ from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
 from app.workflow import state_label
@@ -204,10 +207,14 @@ class ReviewListWidget(ListWidget):
 
 
 class RowInfoListMixin:
-    """Hands the list template per-row facts ({pk: {state, opinion, editable, deletable}}) from _row_info(pks)."""
+    """Hands the list template per-row facts ({pk: {state, opinion, editable, deletable}}), in one query a page."""
 
     list_widget = ReviewListWidget
     row_prefix = "row"  # rows are <tr id="{row_prefix}-row-{pk}">
+
+    def editable_states(self):
+        """The review states in which the owner may still edit a row (of an active institution)."""
+        raise NotImplementedError
 
     def _get_list_widget(self, filters, **kwargs):
         widgets = super()._get_list_widget(filters, **kwargs)
@@ -215,6 +222,27 @@ class RowInfoListMixin:
         widget.template_args["row_info"] = self._row_info(widget.template_args.get("pks") or [])
         widget.template_args["row_prefix"] = self.row_prefix
         return widgets
+
+    def _row_info(self, pks):
+        if not pks:
+            return {}
+        model = self.datamodel.obj
+        rows = db.session.execute(
+            select(model.id, model.review_state, model.review_version, model.review_opinion, Institution.status)
+            .join(Institution, model.institution_id == Institution.id)
+            .where(model.id.in_(pks))
+        ).all()
+        editable = self.editable_states()
+        info = {}
+        for pk, state, version, opinion, status in rows:
+            active = status == "active"
+            info[pk] = {
+                "state": state,
+                "opinion": opinion if state == "rejected" else None,
+                "editable": active and state in editable,
+                "deletable": active and state == "draft" and not version,
+            }
+        return info
 
 
 class DraftDeleteMixin:

@@ -8,10 +8,10 @@ import pytest
 
 from app.extensions import db
 from app.models import ExamPlan
-from app.services import exams, review
+from app.services import exams
 from tests import factories
 from tests.exam_helpers import enroll, exam_data, ready_plan
-from tests.services.test_exam_delete import snapshot
+from tests.services.test_exam_delete import _walk, snapshot
 
 OWN = "/examplanview"
 PENDING = "/examplanreview/pending"
@@ -34,15 +34,6 @@ def _light(p, state="draft", inst=None):
     owner, reviewer = (p.inst_a_user, p.city) if inst is p.inst_a else (p.inst_b_user, p.other_city)
     plan = factories.training_plan(inst, state="approved", owner=owner, reviewer=reviewer)
     return factories.exam_plan(plan, state=state, owner=owner, reviewer=reviewer)
-
-
-def _walk(p, exam, state):
-    path = {"draft": [], "submitted": ["submit"], "accepted": ["submit", "accept"],
-            "approved": ["submit", "accept", "approve"], "rejected": ["submit", "accept", "reject"],
-            "withdrawn": ["submit", "withdraw"]}[state]
-    for action in path:
-        user = p.inst_a_user if action in ("submit", "withdraw") else p.city
-        review.move(exam, action, user=user, opinion="考场安排不合理" if action == "reject" else None)
 
 
 def _exam_row(html, pk):
