@@ -22,6 +22,7 @@ db: setup
 	$(FLASK) sync-roles
 	$(FLASK) seed
 	$(FLASK) demo
+	$(FLASK) prepare-broker
 
 # The web console on http://127.0.0.1:5000 and a Celery worker on the embedded broker, together; the worker
 # also runs beat (-B), which sweeps the 推送 outbox every PUSH_SWEEP_SECONDS.

@@ -32,6 +32,12 @@ class Config:
     # Redis keeps a delivered, unacknowledged message hidden this long; a worker killed mid-task gets its
     # message back after it (acks late). Longer than any task, or a slow task would run twice.
     CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    # Seconds a page waits for an unreachable broker before the task stays in the outbox for the sweep.
+    CELERY_BROKER_CONNECT_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", 2))
+    # Celery beat sends tasks recorded while the broker was down, and re-sends jobs without progress, this often.
+    TASK_SWEEP_SECONDS = float(os.environ.get("TASK_SWEEP_SECONDS", 30))
+    # An export job without progress this long is taken as lost and sent again (it can run twice without harm).
+    EXPORT_JOB_STALE_SECONDS = int(os.environ.get("EXPORT_JOB_STALE_SECONDS", 600))
     # Seconds between certificates in 生成证书: 0 in production; drills and the kill test slow a job with it.
     CERTIFICATE_ISSUE_PAUSE = float(os.environ.get("CERTIFICATE_ISSUE_PAUSE", 0))
     # A 生成证书 job without progress this long is taken as abandoned: pressing 生成证书 queues it again.

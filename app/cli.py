@@ -1,7 +1,6 @@
-"""Flask CLI: sync-roles, seed, demo."""
+"""Flask CLI: sync-roles, seed, demo, prepare-broker."""
 import click
 from flask import current_app
-
 
 
 def register(app):
@@ -20,12 +19,16 @@ def register(app):
         click.echo("seed data loaded")
 
     @app.cli.command("demo")
-    @click.option("--reset", is_flag=True, help="drop business data first (never on production)")
-    def demo_command(reset):
+    def demo_command():
         """Load the demo organisations, accounts and records (skipped when already present)."""
         from app.demo import load_demo
 
         click.echo(load_demo())
+
+    @app.cli.command("prepare-broker")
+    def prepare_broker_command():
+        """Create the embedded broker's tables and default queue before the web, worker and beat processes start."""
+        click.echo(prepare_broker())
 
 
 def sync_permissions():
@@ -38,3 +41,21 @@ def sync_permissions():
     BaseSecurityManager.create_db(appbuilder.sm)  # Admin / Public roles
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder)
+
+
+def prepare_broker():
+    """Declare the default queue once, before several processes race to create it.
+
+    kombu's SQLAlchemy transport creates its tables and queue rows on first use without handling a
+    concurrent creator: the worker and its embedded beat starting together on a fresh file died with
+    "UNIQUE constraint failed: kombu_queue.name". Redis needs nothing (its queues are keys).
+    """
+    celery = current_app.extensions["celery"]
+    url = celery.conf.broker_url
+    if not url.startswith("sqla+"):
+        return "broker %s: nothing to prepare" % url.split("://", 1)[0]
+    with celery.connection_for_write() as connection:
+        connection.default_channel.queue_declare(celery.conf.task_default_queue)
+    if hasattr(celery.backend, "ResultSession"):  # the embedded result store's tables, created once here too
+        celery.backend.ResultSession().close()
+    return "embedded broker ready (queue %s)" % celery.conf.task_default_queue

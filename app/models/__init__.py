@@ -10,6 +10,7 @@ from .org import (  # noqa: F401
     Department, Enterprise, Institution, InstitutionCodeSequence, Region, Staff, UploadedFile, region_prefix,
 )
 from .people import Worker  # noqa: F401
+from .queue import QueuedTask  # noqa: F401
 from .review import ReviewRecord  # noqa: F401
 from .stats import StatEntCross, StatInstMonth, StatOrg, StatRefresh  # noqa: F401
 from .training import Enrollment, TrainingPlan  # noqa: F401

@@ -16,12 +16,14 @@ from app.models import (
 )
 from app.security.scope import Scope
 from app.services import ServiceError
-from app.services import audit
+from app.services import audit, task_queue
 from app.services.sequences import next_value
 from app.services.settings import get_setting
 
 NOT_FOUND = "未查询到证书"
 ACTIVE_JOB_STATES = ("pending", "running")
+GENERATE_TASK = "app.generate_certificates"
+SWEEP_ACTOR = "后台任务巡检"  # the 操作日志 name of the periodic sweep that re-sends abandoned jobs
 JOB_STATUS = {"pending": "排队中", "running": "生成中", "finished": "已完成", "failed": "失败"}
 
 
@@ -72,15 +74,9 @@ def start_generation(exam, *, user=None, scope=None):
     db.session.add(job)
     db.session.flush()
     audit.record("generate_certificates", exam, user=user, detail="生成证书任务 #%d，合格 %d 人" % (job.id, job.total))
+    message = task_queue.record(GENERATE_TASK, job.id, subject=job)
     db.session.commit()
-    from app.tasks.certificates import generate_certificates
-
-    result = generate_certificates.delay(job.id)
-    if job.task_id is None:  # eager mode has already run it
-        db.session.refresh(job)
-        if job.task_id is None:
-            job.task_id = result.id
-            db.session.commit()
+    task_queue.send(message)
     return job
 
 
@@ -93,12 +89,24 @@ def is_stale(job):
 def requeue(job, *, user):
     """Queue an abandoned job again; the run skips what was issued, so nothing is issued twice."""
     job.updated_at = _now()
-    audit.record("generate_certificates", job.exam_plan, user=user,
+    audit.record("generate_certificates", job.exam_plan, user=user, username=None if user else SWEEP_ACTOR,
                  detail="生成证书任务 #%d 长时间无进度，已重新提交" % job.id)
+    if task_queue.waiting(job):  # still in the outbox: the sweep sends it, one message is enough
+        db.session.commit()
+        return
+    message = task_queue.record(GENERATE_TASK, job.id, subject=job)
     db.session.commit()
-    from app.tasks.certificates import generate_certificates
+    task_queue.send(message)
 
-    generate_certificates.delay(job.id)
+
+def requeue_stale_jobs():
+    """The sweep's share: every abandoned 生成证书 job is queued again, with nobody pressing the button."""
+    jobs = db.session.execute(select(CertificateJob).where(CertificateJob.status.in_(ACTIVE_JOB_STATES))
+                              .order_by(CertificateJob.id)).scalars().all()
+    stale = [job for job in jobs if is_stale(job)]
+    for job in stale:
+        requeue(job, user=None)
+    return len(stale)
 
 
 def certificate_number(exam, trade_code, serial, year):

@@ -30,9 +30,12 @@ from app.models import (
     Certificate, Enrollment, Enterprise, ExamPlan, Institution, Region, Score, StatEntCross, StatInstMonth, StatOrg,
     StatRefresh, TrainingPlan, region_prefix,
 )
+from app.services import task_queue
 from app.workflow import state_label
 
 REFRESH_KEY = "dashboard"
+REFRESH_TASK = "app.refresh_dashboard_stats"
+REFRESH_SUBJECT = ("StatRefresh", REFRESH_KEY)
 ENTERPRISE_STATES = ("submitted", "accepted", "approved", "rejected", "draft")
 PLAN_STATES = ("draft", "submitted", "accepted", "approved", "rejected")
 INSTITUTION_STATES = (("active", "正常"), ("cancelled", "已注销"))
@@ -155,7 +158,8 @@ def max_age():
 
 def ensure_fresh(session=None, force=False):
     """Build the aggregates now if they never were; refresh them in the background when older than
-    DASHBOARD_STATS_MAX_AGE_MINUTES (default 10) or when forced. Returns the StatRefresh row."""
+    DASHBOARD_STATS_MAX_AGE_MINUTES (default 10) or when forced. Returns the StatRefresh row; while the broker
+    cannot take the refresh, the last statistics stay on show with their time (refresh_waiting() says so)."""
     session = session or db.session
     meta = session.get(StatRefresh, REFRESH_KEY)
     if meta is None or meta.refreshed_at is None:
@@ -164,15 +168,31 @@ def ensure_fresh(session=None, force=False):
     now = datetime.datetime.now().replace(microsecond=0)
     stale = meta.refreshed_at < now - max_age()
     recently_requested = meta.requested_at is not None and meta.requested_at > now - datetime.timedelta(minutes=2)
-    if (stale or force) and not recently_requested:
+    if (stale or force) and not recently_requested and not refresh_waiting():
         meta.requested_at = now
-        session.commit()
-        from app.tasks.exports import refresh_dashboard_stats
-
-        refresh_dashboard_stats.delay()
+        task_queue.record_and_send(REFRESH_TASK, subject=REFRESH_SUBJECT)
         session.expire_all()
         meta = session.get(StatRefresh, REFRESH_KEY)
     return meta
+
+
+def refresh_waiting():
+    """True while a requested refresh sits in the task outbox because the broker could not take it."""
+    return task_queue.waiting(REFRESH_SUBJECT)
+
+
+def requeue_stale_refresh():
+    """The sweep's share: a refresh requested long ago that never finished (its message lost) is sent again."""
+    meta = db.session.get(StatRefresh, REFRESH_KEY)
+    if meta is None or meta.requested_at is None or refresh_waiting():
+        return 0
+    now = datetime.datetime.now().replace(microsecond=0)
+    finished = meta.refreshed_at is not None and meta.refreshed_at >= meta.requested_at
+    if finished or meta.requested_at > now - max_age():
+        return 0
+    meta.requested_at = now
+    task_queue.record_and_send(REFRESH_TASK, subject=REFRESH_SUBJECT)
+    return 1
 
 
 # --- period and region -------------------------------------------------------------------------

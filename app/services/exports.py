@@ -21,11 +21,12 @@ import zipfile
 from xml.sax.saxutils import escape
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ExportJob
 from app.security.models import AppUser
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, task_queue
 from app.services import enrollees as enrollee_service
 from app.services.settings import get_int
 from app.validators import mask_id_number
@@ -39,6 +40,7 @@ _NEEDS_CLEANING = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 FORMULA_START = "".join(FORMULA_PREFIXES)
 CHUNK_ROWS = 5000
 JOB_KIND = "enrollees"
+EXPORT_TASK = "app.export_enrollees"
 
 # The 12 columns of the 报名人员 export: (header, EnrolleeRow attribute, width in characters).
 ENROLLEE_COLUMNS = (
@@ -295,16 +297,34 @@ def export_now(session, scope, filters, user):
 
 
 def start_job(session, scope, filters, user):
-    """Create the ExportJob and hand it to Celery; returns the job."""
+    """Create the ExportJob and hand it to Celery through the task outbox; returns the job."""
     purge_expired(session)
     job = ExportJob(user_id=user.id, kind=JOB_KIND, filters=json.dumps(filters.as_dict(), ensure_ascii=False),
                     status="pending", progress=0, rows=0)
     session.add(job)
+    session.flush()
+    message = task_queue.record(EXPORT_TASK, job.id, subject=job)
     session.commit()
-    from app.tasks.exports import export_enrollees
-
-    export_enrollees.delay(job.id)
+    task_queue.send(message)
     return job
+
+
+def requeue_stale_jobs():
+    """The sweep's share: export jobs without progress for EXPORT_JOB_STALE_SECONDS are sent again."""
+    session = db.session
+    limit = datetime.datetime.now() - datetime.timedelta(seconds=current_app.config["EXPORT_JOB_STALE_SECONDS"])
+    jobs = session.execute(select(ExportJob).where(ExportJob.kind == JOB_KIND,
+                                                   ExportJob.status.in_(("pending", "running")),
+                                                   ExportJob.updated_at < limit)).scalars().all()
+    messages = []
+    for job in jobs:
+        job.updated_at = datetime.datetime.now().replace(microsecond=0)
+        if not task_queue.waiting(job):
+            messages.append(task_queue.record(EXPORT_TASK, job.id, subject=job))
+    session.commit()
+    for message in messages:
+        task_queue.send(message)
+    return len(jobs)
 
 
 def link_hours():

@@ -16,8 +16,10 @@ from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import Certificate, PushOutbox
-from app.services import audit
+from app.services import audit, task_queue
 
+PUSH_TASK = "app.push_certificates"
+PUSH_SUBJECT = ("PushOutbox", "all")
 LEASE_SECONDS = 300  # a worker holding a row longer than this is presumed dead
 
 
@@ -181,7 +183,8 @@ def start_push(certificates=None):
     for certificate in certificates or []:
         if certificate.status != "pushed" and not certificate.revoked and certificate.pulled_at is not None:
             enqueue(certificate)
+    # One waiting push is enough: it sweeps the whole outbox.
+    message = None if task_queue.waiting(PUSH_SUBJECT) else task_queue.record(PUSH_TASK, subject=PUSH_SUBJECT)
     db.session.commit()
-    from app.tasks.certificates import push_certificates
-
-    push_certificates.delay()
+    if message is not None:
+        task_queue.send(message)

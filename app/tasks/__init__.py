@@ -25,15 +25,30 @@ def init_celery(app):
         accept_content=["json"],
         timezone="Asia/Shanghai",
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
-        beat_schedule={"push-outbox": {"task": "app.push_certificates",
-                                       "schedule": app.config["PUSH_SWEEP_SECONDS"]}},
+        # A page waits for the broker this long at most; the task outbox retries later (services/task_queue.py).
+        broker_connection_timeout=app.config["CELERY_BROKER_CONNECT_TIMEOUT"],
+        broker_transport_options=broker_transport_options(app.config["CELERY_BROKER_URL"], app.config),
+        beat_schedule={
+            "push-outbox": {"task": "app.push_certificates", "schedule": app.config["PUSH_SWEEP_SECONDS"]},
+            "task-outbox": {"task": "app.sweep_background_jobs", "schedule": app.config["TASK_SWEEP_SECONDS"]},
+        },
     )
     celery.Task = FlaskTask
     celery.set_default()
     app.extensions["celery"] = celery
-    from app.tasks import jobs  # noqa: F401  (register tasks)
-    from app.tasks import exports  # noqa: F401  (register the export task)
-    from app.tasks import certificates  # noqa: F401  (register 生成证书 / 推送)
+    from app.tasks import certificates, dashboard, exports, jobs  # noqa: F401  (register every task)
 
     return celery
+
+
+def broker_transport_options(url, config):
+    """Options the broker's transport understands, and only those.
+
+    kombu hands the SQLAlchemy transport's options to create_engine(), which refuses unknown keywords
+    (a visibility_timeout there killed the worker at start); only Redis has a visibility timeout.
+    """
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("redis", "rediss", "sentinel"):
+        return {"visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"],
+                "socket_connect_timeout": config["CELERY_BROKER_CONNECT_TIMEOUT"]}
+    return {}

@@ -1,4 +1,4 @@
-"""Background jobs of 报名人员导出 and 行业数据看板: they take ids (or nothing) and can run twice without harm."""
+"""The background job of 报名人员导出: it takes the job's id and can run twice without harm."""
 from app.extensions import celery
 
 
@@ -8,11 +8,3 @@ def export_enrollees(job_id):
     from app.services.exports import run_job
 
     return run_job(job_id)
-
-
-@celery.task(name="app.refresh_dashboard_stats")
-def refresh_dashboard_stats():
-    """Rebuild the monthly aggregates of 行业数据看板 (idempotent: a full rebuild each time)."""
-    from app.services.dashboard import refresh_stats
-
-    return refresh_stats()

@@ -31,6 +31,21 @@ def display_value(value):
     return value
 
 
+def queue_notice(subject):
+    """The notice for a job whose task the broker could not take yet (the sweep sends it); None once queued."""
+    from app.services import task_queue
+
+    return gettext("后台任务服务暂不可用，任务已记录，将自动重试") if task_queue.waiting(subject) else None
+
+
+def flash_queue_notice(subject):
+    """Flash queue_notice() as a warning when there is one; True when flashed."""
+    notice = queue_notice(subject)
+    if notice:
+        flash(notice, "warning")
+    return bool(notice)
+
+
 class ScopeFilter(BaseFilter):
     """FAB filter that applies the current user's scope to the view's model."""
 

@@ -18,6 +18,7 @@ from app.services import audit
 from app.services import dashboard as dashboard_service
 from app.services.dictionaries import label as dict_label
 from app.services.exports import XLSX_MIMETYPE, XlsxStreamWriter
+from app.views.base import flash_queue_notice, queue_notice
 
 PRESETS = (("year", "本年"), ("12m", "近12个月"), ("all", "全部"), ("custom", "自定义"))
 
@@ -62,6 +63,7 @@ class DashboardView(BaseView):
 
         return self.render_template(
             "dashboard/index.html", data=data, region=region, period=period, meta=meta, presets=PRESETS,
+            queue_notice=queue_notice(dashboard_service.REFRESH_SUBJECT),
             preset=preset, drill=drill, link=link, title=_("行业数据看板"),
             export_url=url_for("DashboardView.export") + "?" + urlencode(self._args()),
             drill_base=url_for("DashboardView.index") + "?" + urlencode(
@@ -95,5 +97,6 @@ class DashboardView(BaseView):
     def refresh(self):
         dashboard_service.resolve_region(db.session, current_scope(), None)  # departments only (404 otherwise)
         dashboard_service.ensure_fresh(db.session, force=True)
-        flash(_("已开始重新统计，稍后刷新页面即可看到最新数据"), "info")
+        if not flash_queue_notice(dashboard_service.REFRESH_SUBJECT):
+            flash(_("已开始重新统计，稍后刷新页面即可看到最新数据"), "info")
         return redirect(url_for("DashboardView.index") + "?" + urlencode(self._args()))

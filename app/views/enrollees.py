@@ -23,6 +23,7 @@ from app.services import enrollees as enrollee_service
 from app.services import exports as export_service
 from app.services.settings import get_int
 from app.validators import mask_id_number
+from app.views.base import flash_queue_notice, queue_notice
 
 # Labels of the query form (Chinese msgids).
 TEXT_FILTERS = [
@@ -106,6 +107,7 @@ class EnrollmentView(BaseView):
         filters = enrollee_service.EnrolleeFilters.from_mapping(request.form)
         if export_service.runs_in_background(db.session, scope, filters):
             job = export_service.start_job(db.session, scope, filters, g.user)
+            flash_queue_notice(job)
             flash(_("导出数据超过 %(n)d 行，已转为后台任务，完成后可在此页下载。", n=get_int("export_sync_max_rows")),
                   "info")
             return redirect(url_for("ExportJobView.status", pk=job.id))
@@ -150,7 +152,7 @@ class ExportJobView(BaseView):
     def status(self, pk):
         job = self._own_job(pk)
         return self.render_template("enrollees/export_job.html", job=job, job_status=JOB_STATUS,
-                                    expired=_expired(job), title=_("导出任务"))
+                                    expired=_expired(job), queue_notice=queue_notice(job), title=_("导出任务"))
 
     @expose("/<int:pk>/progress")
     @has_access

@@ -28,7 +28,7 @@ from app.services import review as review_service
 from app.services import scores as score_service
 from app.services.dictionaries import DictSelectField
 from app.validators import normalize_id_number
-from app.views.base import ReadOnlyScopedView, display_value
+from app.views.base import ReadOnlyScopedView, display_value, flash_queue_notice, queue_notice
 from app.views.review import ReviewMixin, review_tabs
 
 SCORE_LABELS = {"exam_plan": _l("考核计划"), "institution": _l("培训机构"), "review_state_label": _l("审核状态"),
@@ -449,7 +449,8 @@ class ScoreImportView(BaseView):
                                                                      or report.review_state in ("draft", "rejected")),
             can_generate=reviewer and certificate_service.can_generate(exam), job=job,
             job_stale=reviewer and job is not None and certificate_service.is_stale(job),
-            job_status=certificate_service.JOB_STATUS, can_pull=reviewer and certificate_service.can_pull(exam),
+            job_status=certificate_service.JOB_STATUS, job_notice=queue_notice(job) if job is not None else None,
+            can_pull=reviewer and certificate_service.can_pull(exam),
             certificates=certificate_service.certificates_of(exam), errors=errors,
         )
 
@@ -534,7 +535,9 @@ class ScoreImportView(BaseView):
         except ServiceError as refused:
             flash(refused.message, "danger")
         else:
-            flash(_("证书生成任务已提交（%(s)s）", s=certificate_service.JOB_STATUS.get(job.status, job.status)), "success")
+            if not flash_queue_notice(job):
+                flash(_("证书生成任务已提交（%(s)s）", s=certificate_service.JOB_STATUS.get(job.status, job.status)),
+                      "success")
         return redirect(url_for(".exam", exam_id=exam.id))
 
     @expose("/exam/<int:exam_id>/progress")
@@ -568,7 +571,8 @@ class ScoreImportView(BaseView):
         if not current_scope().reviews_institution(exam.institution):
             abort(404)
         push_service.start_push([c for c in certificate_service.certificates_of(exam)])
-        flash(_("已提交推送，推送结果见证书列表"), "success")
+        if not flash_queue_notice(push_service.PUSH_SUBJECT):
+            flash(_("已提交推送，推送结果见证书列表"), "success")
         return redirect(url_for(".exam", exam_id=exam.id))
 
     @expose("/certificate/<int:pk>/pdf")
