@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app run
 export APP_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-pg test-e2e setup db i18n worker web clean
+.PHONY: run test test-pg test-e2e as-shipped setup db i18n clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
@@ -46,6 +46,11 @@ test-pg: setup
 # The browser tests only; a missing chromium or Playwright is a failure here, not a skip.
 test-e2e: setup
 	E2E_REQUIRED=1 $(PY) -m pytest -q tests/e2e
+
+# The product as README tells a user to start it, from a clean clone of HEAD: `make run`, then the production
+# commands (gunicorn + PostgreSQL + Redis + worker + beat), each walked over HTTP as the demo accounts (stage 7 of .ci/run).
+as-shipped:
+	bash .ci/as_shipped
 
 i18n: setup
 	$(PY) translations/i18n.py all
