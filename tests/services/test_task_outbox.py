@@ -13,6 +13,7 @@ import sqlite3
 
 import pytest
 from flask import current_app
+from kombu import pools
 from sqlalchemy import func, select
 
 from app.extensions import celery, db
@@ -35,9 +36,8 @@ def _switch(url, eager):
     celery.conf.task_always_eager = eager
     celery.conf.broker_transport_options = broker_transport_options(url, current_app.config)
     celery.amqp._producer_pool = None
-    if celery._pool is not None:
-        celery._pool.force_close_all()
-        celery._pool = None
+    celery._pool = None
+    pools.reset()  # kombu's process-wide producer pools are keyed by broker: drop them, the next send builds anew
 
 
 @pytest.fixture
