@@ -34,9 +34,10 @@ run: db
 	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
 # The whole suite on the embedded default (SQLite, eager tasks); browser tests included when chromium exists
-# (skipped with the reason otherwise). Settings in pytest.ini.
+# (skipped with the reason otherwise). Settings in pytest.ini; PYTEST_ARGS adds pytest options (CI leaves the browser
+# tests to its own stage).
 test: setup
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 tests $(PYTEST_ARGS)
 
 # The suite (less the browser tests) on PostgreSQL + Redis with a real Celery worker: stages 3-5 of .ci/run
 # (starts PostgreSQL/Redis when stopped, recreates the database zjpx_ci, or the one named by ZJPX_CI_DB).

@@ -53,6 +53,10 @@ def broker(app, tmp_path):
         def up(self):
             _switch("sqla+sqlite:///%s" % path, False)
 
+        def eager(self):
+            """Back, with tasks run in-process as the other tests run them (no worker in this process)."""
+            _switch(saved[0], True)
+
         def sent(self):
             if not path.exists():
                 return []
