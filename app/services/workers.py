@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import append_row, marked_workbook
@@ -204,6 +205,11 @@ def add_worker(enterprise_id, data, *, user=None, photo=None):
         audit.record(action, worker, user=user, changes=changes)
         db.session.commit()
         return worker
+    except IntegrityError:  # the same 身份证号 added at the same moment (a double click, two tabs): one wins
+        db.session.rollback()
+        raise roster_conflict(find_by_id_number(values["id_number"]), enterprise_id) or ServiceError(
+            "身份证号为 %s 的学员刚刚已被添加，请刷新学员名单查看" % mask_id_number(values["id_number"]),
+            field="id_number")
     except Exception:
         db.session.rollback()
         raise
@@ -405,6 +411,10 @@ def import_workers(enterprise_id, file_storage, *, user=None):
                      detail="“%s”批量导入学员%d人（%s）" % (enterprise.name, len(parsed), file_storage.filename))
         db.session.commit()
         return ImportResult(created=len(parsed))
+    except IntegrityError:  # another import (or 新增) took some of these 身份证号 meanwhile: all or nothing
+        db.session.rollback()
+        raise ServiceError("未导入任何学员：文件中的部分学员刚刚已被加入学员名单（同一名单可能被同时导入了两次），"
+                           "请刷新学员名单核对后，只导入尚未加入的学员")
     except Exception:
         db.session.rollback()
         raise
