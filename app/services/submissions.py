@@ -42,9 +42,9 @@ def claim(token, user_id, object_type):
     if existing is None:
         existing = FormSubmission(token=token, user_id=user_id, object_type=object_type,
                                   created_at=datetime.datetime.now().replace(microsecond=0))
-        db.session.add(existing)
         try:
-            with db.session.begin_nested():
+            with db.session.begin_nested():  # (it flushes what is pending first: add inside it)
+                db.session.add(existing)
                 db.session.flush()  # a concurrent first submit holds the key: wait for it, then collide
             return existing
         except IntegrityError:
