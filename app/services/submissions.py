@@ -31,7 +31,8 @@ def new_token():
 
 
 def claim(token, user_id, object_type):
-    """Record the form instance in the caller's transaction; AlreadySubmitted when it was already submitted.
+    """Record the form instance as the first write of the caller's transaction; AlreadySubmitted when it was
+    submitted already (a savepoint is not used: on SQLite, pysqlite would commit at its release).
 
     A missing or malformed token claims nothing (API clients and old pages keep working, without the guard).
     Returns the FormSubmission (set its object_id before commit) or None.
@@ -42,13 +43,13 @@ def claim(token, user_id, object_type):
     if existing is None:
         existing = FormSubmission(token=token, user_id=user_id, object_type=object_type,
                                   created_at=datetime.datetime.now().replace(microsecond=0))
+        db.session.add(existing)
         try:
-            with db.session.begin_nested():  # (it flushes what is pending first: add inside it)
-                db.session.add(existing)
-                db.session.flush()  # a concurrent first submit holds the key: wait for it, then collide
+            db.session.flush()  # a concurrent first submit holds the key: wait for it, then collide
             return existing
-        except IntegrityError:
-            existing = db.session.get(FormSubmission, token, populate_existing=True)
+        except IntegrityError:  # nothing else is in the transaction yet (claim comes first): roll it all back
+            db.session.rollback()
+            existing = db.session.get(FormSubmission, token)
     if existing is None or existing.user_id != user_id or existing.object_type != object_type:
         raise ServiceError("表单已失效，请刷新页面后重新填写")
     raise AlreadySubmitted(existing.object_id)
