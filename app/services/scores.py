@@ -11,7 +11,7 @@ from flask import g
 from sqlalchemy import delete, select, update
 
 from app.documents.xlsx_in import WorkbookRefused, read_workbook
-from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, marked_workbook
+from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, ExamCandidate, Score, ScoreReport
 from app.services import ServiceError
@@ -223,7 +223,7 @@ def parse(exam, data, filename=""):
         else:
             seen[ticket] = row
             candidate, enrollment = entry
-            if name != enrollment.worker_name:
+            if name != _text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
                 row_problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
             if id_number != enrollment.id_number.upper():
                 row_problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
