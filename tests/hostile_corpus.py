@@ -23,9 +23,11 @@ def rezip(data, change=None, extra=None, compresslevel=9):
     return out.getvalue()
 
 
-def comment_bomb(data, inflated_bytes):
-    """The sheet XML with a comment before <sheetData> that inflates to `inflated_bytes` (compresses ~1000:1)."""
-    comment = b"<!--" + b"x" * inflated_bytes + b"-->"
+def comment_bomb(data, inflated_bytes, incompressible=False):
+    """The sheet XML with a comment before <sheetData> that inflates to `inflated_bytes` (compresses ~1000:1;
+    `incompressible`: random hex text instead, which passes a compression-ratio check)."""
+    filler = os.urandom(inflated_bytes // 2).hex().encode() if incompressible else b"x" * inflated_bytes
+    comment = b"<!--" + filler + b"-->"
     return rezip(data, lambda name, body: body.replace(b"<sheetData>", comment + b"<sheetData>", 1)
                  if name == SHEET else body)
 
