@@ -47,6 +47,7 @@ def _t(msg: str) -> str:
 
 MSG_ID_REQUIRED = N_("请填写身份证号")
 MSG_ID_LENGTH = N_("身份证号应为18位")
+MSG_ID_SPACES = N_("身份证号中间不能有空格，请删除空格后重新填写")
 MSG_ID_CHARS = N_("身份证号含有非法字符")
 MSG_ID_CHECKSUM = N_("身份证号校验位错误")
 MSG_ID_BIRTH_DATE = N_("身份证号中的出生日期无效")
@@ -129,6 +130,8 @@ def check_id_number(value, today: Optional[date] = None) -> Optional[str]:
     if _is_blank(value):
         return _t(MSG_ID_REQUIRED)
     v = normalize_id_number(value)
+    if any(c.isspace() for c in v):
+        return _t(MSG_ID_SPACES)
     if len(v) != 18:
         return _t(MSG_ID_LENGTH)
     if not _ID_RE.fullmatch(v):

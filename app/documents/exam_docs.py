@@ -235,37 +235,37 @@ def summary_xlsx(exam, candidates):
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from app.services.exports import clean_cell
+    from app.documents.xlsx_out import append_row
 
     book = Workbook()
     roster = book.active
     roster.title = "考生名单"
-    roster.append([clean_cell("%s 考生汇总表" % exam.name)])
-    roster.append([clean_cell("培训机构：%s　考核地点：%s　理论：%s　实操：%s" % (
+    append_row(roster, ["%s 考生汇总表" % exam.name])
+    append_row(roster, ["培训机构：%s　考核地点：%s　理论：%s　实操：%s" % (
         exam.institution.name, exam.site_address, _period(exam.theory_start, exam.theory_end),
-        _period(exam.practical_start, exam.practical_end)))])
+        _period(exam.practical_start, exam.practical_end))])
     headers = ["序号", "准考证号", "姓名", "性别", "身份证号", "所属企业", "工种", "技能等级", "考场", "座位号"]
-    roster.append(headers)
+    append_row(roster, headers)
     for cell in roster[3]:
         cell.font = Font(bold=True)
     plan = exam.plan
     ordered = sorted(candidates, key=lambda c: (c.room_no or 0, c.seat_no or 0, c.enrollment_id))
     for index, candidate in enumerate(ordered, start=1):
         enrollment = candidate.enrollment
-        roster.append([index] + [clean_cell(v) for v in (
-            candidate.ticket_no, enrollment.worker_name, enrollment.worker.gender if enrollment.worker else "",
-            enrollment.id_number, enrollment.enterprise_name, plan.trade_label or plan.trade_code,
-            plan.skill_level_label or plan.skill_level)] + [candidate.room_no, candidate.seat_no])
+        append_row(roster, [index, candidate.ticket_no, enrollment.worker_name,
+                            enrollment.worker.gender if enrollment.worker else "", enrollment.id_number,
+                            enrollment.enterprise_name, plan.trade_label or plan.trade_code,
+                            plan.skill_level_label or plan.skill_level, candidate.room_no, candidate.seat_no])
     for letter, width in zip("ABCDEFGHIJ", (6, 20, 10, 6, 20, 30, 14, 12, 6, 8)):
         roster.column_dimensions[letter].width = width
     counts = OrderedDict(sorted(Counter(c.enrollment.enterprise_name for c in candidates).items()))
     sheet = book.create_sheet("企业汇总")
-    sheet.append(["企业名称", "考生人数"])
+    append_row(sheet, ["企业名称", "考生人数"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for enterprise_name, count in counts.items():
-        sheet.append([clean_cell(enterprise_name), count])
-    sheet.append(["合计", len(candidates)])
+        append_row(sheet, [enterprise_name, count])
+    append_row(sheet, ["合计", len(candidates)])
     sheet.column_dimensions["A"].width = 36
     buffer = io.BytesIO()
     book.save(buffer)

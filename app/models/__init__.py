@@ -1,7 +1,7 @@
 """Domain models; importing this package registers every table on Model.metadata."""
 from app.security.models import AppUser  # noqa: F401  (ab_user extension must load first)
 
-from .audit import AuditLog, ExportJob, SystemSetting  # noqa: F401
+from .audit import AuditLog, ExportJob, FormSubmission, SystemSetting  # noqa: F401
 from .base import Model  # noqa: F401
 from .certificate import Certificate, CertificateJob, CertificateSequence, PushOutbox  # noqa: F401
 from .dictionary import DictItem, DictType  # noqa: F401

@@ -45,3 +45,14 @@ class ExportJob(TimestampMixin, Model):
     file_path = Column(String(255))
     error = Column(Text)
     expires_at = Column(DateTime)
+
+
+class FormSubmission(Model):
+    """One submitted instance of a create form (its one-time token) and what it created: a double submit finds it."""
+
+    __tablename__ = "form_submission"
+    token = Column(String(32), primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    object_type = Column(String(50), nullable=False)
+    object_id = Column(Integer)
+    created_at = Column(DateTime, nullable=False, index=True)

@@ -180,7 +180,9 @@ def _parse_amount(value):
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError, AttributeError):
         raise ServiceError("缴费金额应为数字", field="amount")
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():  # NaN / Infinity parse as Decimals: they are not amounts, not "negative"
+        raise ServiceError("缴费金额应为数字", field="amount")
+    if amount < 0:
         raise ServiceError("缴费金额不能为负数", field="amount")
     if amount >= Decimal("100000000") or amount != amount.quantize(Decimal("0.01")):
         raise ServiceError("缴费金额最多两位小数且不超过一亿元", field="amount")

@@ -1,11 +1,7 @@
 """导出 (SPEC §9): xlsx with Chinese headers, formula-safe cells, direct or background, always logged.
 
-The xlsx files are written by XlsxStreamWriter below, not by openpyxl. openpyxl is the wrong tool for
-our data here: its write_only mode still builds every cell as a Python object and serialises it
-through et_xmlfile; on this machine 100,000 rows × 12 columns took 27 s (SPEC §12 asks ≤ 10 s).
-The format we need is small (inline strings, one bold header style, column widths, a frozen header
-row), so the writer streams the sheet XML straight into the zip: constant memory, about 1-2 s for
-100,000 rows. openpyxl still reads the files in the tests, so they stay standard xlsx.
+The xlsx files are written by app.documents.xlsx_out.XlsxStreamWriter (streaming, formula-safe cells);
+openpyxl still reads the files in the tests, so they stay standard xlsx.
 
 Small results (≤ setting export_sync_max_rows) download at once; larger ones run as a Celery job
 (app.tasks.exports) with progress, and a download link that only the job's owner can use and that
@@ -15,14 +11,12 @@ import datetime
 import io
 import json
 import os
-import re
 import secrets
-import zipfile
-from xml.sax.saxutils import escape
 
 from flask import current_app
 from sqlalchemy import select
 
+from app.documents.xlsx_out import XlsxStreamWriter
 from app.extensions import db
 from app.models import ExportJob
 from app.security.models import AppUser
@@ -31,13 +25,6 @@ from app.services import enrollees as enrollee_service
 from app.services.settings import get_int
 from app.validators import mask_id_number
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-# C0/C1 controls and the XML-illegal code points; tab/CR/LF become a space (one line per cell).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_WHITESPACE_CONTROL = re.compile("[\t\r\n]+")
-_NEEDS_CLEANING = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-FORMULA_START = "".join(FORMULA_PREFIXES)
 CHUNK_ROWS = 5000
 JOB_KIND = "enrollees"
 EXPORT_TASK = "app.export_enrollees"
@@ -50,177 +37,6 @@ ENROLLEE_COLUMNS = (
     ("培训计划", "plan_status", 10), ("考核计划", "exam_status", 10), ("成绩报审", "score_status", 10),
     ("培训证书", "cert_status", 16),
 )
-
-
-def clean_cell(value):
-    """Text of one cell: dates as 2026-11-28 / 24h times, controls removed, formulas neutralised."""
-    if type(value) is not str:
-        if value is None:
-            return ""
-        if value is True or value is False:
-            return "是" if value else "否"
-        if isinstance(value, datetime.datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
-        if isinstance(value, datetime.date):
-            return value.strftime("%Y-%m-%d")
-        value = str(value)
-    if _NEEDS_CLEANING.search(value):
-        value = _CONTROL.sub("", _WHITESPACE_CONTROL.sub(" ", value))
-    if value and value[0] in FORMULA_START:
-        value = "'" + value  # shown as text by every spreadsheet program, never evaluated
-    return value
-
-
-def _column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-class XlsxStreamWriter:
-    """A minimal, streaming xlsx writer: sheets one after another, rows of text cells.
-
-        with XlsxStreamWriter(fileobj) as book:
-            book.start_sheet("报名人员", ["姓名", ...], widths=[10, ...])
-            book.write_row([...])
-    """
-
-    def __init__(self, fileobj):
-        self.zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.sheets = []
-        self._stream = None
-        self._row = 0
-        self._letters = []
-        self._buffer = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        if kind is None:
-            self.close()
-        else:
-            self.zip.close()
-
-    def start_sheet(self, title, headers, widths=None):
-        self._end_sheet()
-        title = re.sub(r"[\[\]:*?/\\]", "", title)[:31] or "Sheet%d" % (len(self.sheets) + 1)
-        self.sheets.append(title)
-        self._stream = self.zip.open("xl/worksheets/sheet%d.xml" % len(self.sheets), "w", force_zip64=True)
-        self._row = 0
-        self._letters = [_column_letter(i) for i in range(max(len(headers), 1))]
-        cols = "".join('<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i + 1, i + 1, w)
-                       for i, w in enumerate(widths or []))
-        self._write(
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-            'state="frozen"/></sheetView></sheetViews>' + ("<cols>%s</cols>" % cols if cols else "") + "<sheetData>")
-        self.write_row(headers, style=1)
-
-    def write_row(self, values, style=0):
-        self._row += 1
-        row = self._row
-        letters = self._letters
-        if len(values) > len(letters):
-            letters.extend(_column_letter(i) for i in range(len(letters), len(values)))
-        style_attr = ' s="%d"' % style if style else ""
-        cells = []
-        append = cells.append
-        # Fast path: one control-character check for the whole row instead of one per cell.
-        plain = not _NEEDS_CLEANING.search("|".join([v for v in values if type(v) is str]))
-        for index, value in enumerate(values):
-            if plain and type(value) is str:
-                text = "'" + value if value and value[0] in FORMULA_START else value
-            else:
-                text = clean_cell(value)
-            if not text:
-                continue
-            if "&" in text or "<" in text or ">" in text:
-                text = escape(text)
-            if text[0] == " " or text[-1] == " ":
-                append(f'<c r="{letters[index]}{row}"{style_attr} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
-            else:
-                append(f'<c r="{letters[index]}{row}"{style_attr} t="inlineStr"><is><t>{text}</t></is></c>')
-        self._buffer.append(f'<row r="{row}">{"".join(cells)}</row>')
-        if len(self._buffer) >= 500:
-            self._flush()
-
-    def _write(self, text):
-        self._stream.write(text.encode("utf-8"))
-
-    def _flush(self):
-        if self._buffer:
-            self._write("".join(self._buffer))
-            self._buffer = []
-
-    def _end_sheet(self):
-        if self._stream is not None:
-            self._flush()
-            self._write("</sheetData></worksheet>")
-            self._stream.close()
-            self._stream = None
-
-    @property
-    def rows_written(self):
-        """Data rows of the current sheet (the header not counted)."""
-        return max(self._row - 1, 0)
-
-    def close(self):
-        if not self.sheets:
-            self.start_sheet("Sheet1", [])
-        self._end_sheet()
-        count = len(self.sheets)
-        overrides = "".join(
-            '<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.worksheet+xml"/>' % (i + 1) for i in range(count))
-        self.zip.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.styles+xml"/>' + overrides + "</Types>"))
-        self.zip.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        sheets = "".join('<sheet name="%s" sheetId="%d" r:id="rId%d"/>' % (escape(name, {'"': "&quot;"}), i + 1, i + 1)
-                         for i, name in enumerate(self.sheets))
-        self.zip.writestr("xl/workbook.xml", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            "<sheets>%s</sheets></workbook>" % sheets))
-        rels = "".join(
-            '<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'worksheet" Target="worksheets/sheet%d.xml"/>' % (i + 1, i + 1) for i in range(count))
-        rels += ('<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                 'relationships/styles" Target="styles.xml"/>' % (count + 1))
-        self.zip.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">%s</Relationships>'
-            % rels))
-        self.zip.writestr("xl/styles.xml", (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<fonts count="2"><font><sz val="11"/><name val="宋体"/></font>'
-            '<font><b/><sz val="11"/><name val="宋体"/></font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            "</styleSheet>"))
-        self.zip.close()
 
 
 # --- 报名人员 export ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Institution, ReviewRecord, TrainingPlan
 from app.services import ServiceError, audit
 from app.services import dictionaries
+from app.services import submissions
 from app.services.settings import get_setting
 from app.workflow import state_label
 
@@ -256,15 +257,21 @@ def _jsonable(value):
     return value
 
 
-def create_plan(institution_id, data, *, user):
-    """A new plan (未上报) of an institution; returns it. Raises PlanInvalid / ServiceError."""
+def create_plan(institution_id, data, *, user, form_token=None):
+    """A new plan (未上报) of an institution; returns it. Raises PlanInvalid / ServiceError.
+
+    `form_token` is the add form's one-time token: the same form posted twice creates one plan (AlreadySubmitted).
+    """
     try:
+        submission = submissions.claim(form_token, user.id, "training_plan")
         institution = _institution(institution_id)
         values = validate(data, institution)
         plan = TrainingPlan(institution_id=institution.id, review_state="draft", review_version=0,
                             **{name: values[name] for name in FIELDS})
         db.session.add(plan)
         db.session.flush()
+        if submission is not None:
+            submission.object_id = plan.id
         audit.record("add", plan, user=user,
                      changes={name: [None, _jsonable(values[name])] for name in FIELDS if values[name] is not None})
         db.session.commit()

@@ -9,7 +9,9 @@ from app.models import Enterprise, ExamPlan, ReviewRecord, ScoreReport, Training
 from app.security.scope import Scope, current_scope
 from app.services import ServiceError
 from app.services import audit
-from app.workflow import WorkflowError, allowed_actions, apply_transition, state_label
+from app.workflow import (
+    IllegalTransition, StaleState, WorkflowError, action_label, allowed_actions, apply_transition, state_label,
+)
 
 
 @dataclass
@@ -141,6 +143,14 @@ def move(document, action, *, user=None, scope=None, opinion=None, expected_vers
         if commit:
             db.session.commit()
         return records
+    except (StaleState, IllegalTransition) as refused:
+        db.session.rollback()
+        happened = what_happened(document, since=expected_version) if expected_version is not None else None
+        if happened is None:
+            raise ServiceError(refused.message) from refused
+        if role is not None and action in allowed_actions(document.review_state, role, kind.implicit_accept):
+            raise ServiceError("%s；该记录已被他人处理，请刷新页面确认后重试" % happened) from refused
+        raise ServiceError("%s，不能再%s" % (happened, action_label(action))) from refused
     except WorkflowError as refused:
         db.session.rollback()
         raise ServiceError(refused.message) from refused
@@ -150,6 +160,34 @@ def move(document, action, *, user=None, scope=None, opinion=None, expected_vers
     except Exception:
         db.session.rollback()
         raise
+
+
+def last_record(document):
+    """The latest 审核记录 of a document, or None."""
+    kind = kind_of(document)
+    return db.session.query(ReviewRecord).filter(
+        ReviewRecord.object_type == kind.object_type, ReviewRecord.object_id == document.id
+    ).order_by(ReviewRecord.id.desc()).first()
+
+
+def what_happened(document, since=None):
+    """For a user whose page is stale: who moved the document last, when, and where it is now (Chinese).
+
+    E.g. "该培训计划已被撤回（杭州建工职业技能培训学校 管理员，2026-12-02 09:30），当前状态为“未上报”".
+    `since` is the review_version the user's page was built from: None is returned when it is not older than
+    the document's (nothing happened since; a forged version is no news either), or when there is no 审核记录.
+    """
+    db.session.refresh(document)  # the state another user committed, not the one this page was built from
+    if since is not None:
+        since = str(since).strip()
+        if not (since.isascii() and since.isdigit() and len(since) < 10 and int(since) < document.review_version):
+            return None
+    record = last_record(document)
+    if record is None:
+        return None
+    return "该%s已被%s（%s，%s），当前状态为“%s”" % (
+        kind_of(document).label, action_label(record.action), record.actor_name or "-",
+        record.at.strftime("%Y-%m-%d %H:%M"), state_label(document.review_state))
 
 
 def move_many(documents, action, *, user=None, opinion=None):

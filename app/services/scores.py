@@ -4,26 +4,27 @@ Also keeps Enrollment.score_status (SPEC §7) in step with the 成绩报审 revi
 """
 import datetime
 import io
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import g
 from sqlalchemy import delete, select, update
 
+from app.documents.xlsx_in import WorkbookRefused, read_workbook
+from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, ExamCandidate, Score, ScoreReport
 from app.services import ServiceError
 from app.services import audit
 from app.services.review import KINDS, _institution_active
 from app.services.settings import get_int
+from app.services.uploads import upload_limit_bytes
 
 HEADERS = ["准考证号", "姓名", "身份证号", "理论成绩", "实操成绩", "是否缺考", "备注"]
 DATA_SHEET = "成绩"
 HELP_SHEET = "填写说明"
 ERROR_HEADER = "错误信息"
 ABSENT_VALUES = {"是": True, "否": False, "": False}
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # SPEC §7 成绩报审 wording, kept on every candidate's enrollment.
 SCORE_STATUS_OF_STATE = {"draft": "未上报", "submitted": "未上报", "accepted": "已受理", "approved": "已审核",
@@ -101,12 +102,12 @@ def build_template(exam):
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    ws.append(HEADERS)
+    append_row(ws, HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for candidate, enrollment in rows:
-        ws.append([candidate.ticket_no, enrollment.worker_name, enrollment.id_number, None, None, "否", None])
+        append_row(ws, [candidate.ticket_no, enrollment.worker_name, enrollment.id_number, None, None, "否", None])
     last = max(len(rows) + 1, 2)
     score_rule = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,
                                 showErrorMessage=True, errorTitle="成绩有误", error="成绩必须是 0–100 之间的数字")
@@ -121,7 +122,7 @@ def build_template(exam):
     ws.freeze_panes = "A2"
     help_ws = wb.create_sheet(HELP_SHEET)
     for line in INSTRUCTIONS:
-        help_ws.append([line.format(pass_line=_fmt(exam.pass_line))])
+        append_row(help_ws, [line.format(pass_line=_fmt(exam.pass_line))])
     help_ws["A1"].font = Font(bold=True, size=14)
     help_ws.column_dimensions["A"].width = 100
     for row in help_ws.iter_rows():
@@ -170,103 +171,37 @@ def _score(value, column, row, problems):
     return number
 
 
-OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-SAVE_AS_XLSX = "请在 Excel、WPS 或 LibreOffice 中打开该文件，“另存为”Excel 工作簿（.xlsx）后再导入"
-
-
-def _other_spreadsheet_format(data):
-    """What a spreadsheet that is not an xlsx package is (for the message), judged by content; None otherwise.
-
-    An .ods (LibreOffice's own format, also when renamed to .xlsx) is a zip like an xlsx and used to end in
-    "文件无法读取"; an .xls (and a password-protected xlsx, which is an OLE2 container too) in a bare
-    "文件类型错误". Both now name the format and the way out.
-    """
-    if data.startswith(OLE2_SIGNATURE):
-        return "这是 Excel 97-2003 工作簿（.xls），或是设置了打开密码的工作簿（请先取消密码）"
-    if data.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as package:
-                if "mimetype" in package.namelist():
-                    with package.open("mimetype") as entry:
-                        if entry.read(len(ODS_MIMETYPE) + 16).startswith(ODS_MIMETYPE):
-                            return "这是 OpenDocument 表格（.ods）文件"
-        except Exception:  # noqa: BLE001 — a broken zip is reported by the checks that follow
-            return None
-    return None
-
-
-def _open(data, read_only):
-    from openpyxl import load_workbook
-
-    return load_workbook(io.BytesIO(data), read_only=read_only, data_only=False)
-
-
-def _sheet(wb):
-    return wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
-
-
 def parse(exam, data, filename=""):
     """Check an uploaded workbook against the exam plan's roster.
 
     Returns [{candidate, enrollment, theory, practical, absent, remark}] or raises ScoreImportError
-    listing every problem (with the workbook and an added 错误信息 column when it could be read).
+    listing every problem (with the rows read and an added 错误信息 column when the file could be read).
+    The file goes through the one guarded reader (app.documents.xlsx_in): size, zip and row limits first.
     """
-    name = (filename or "").lower()
-    if not data:
-        raise ScoreImportError([ImportProblem(None, "", "文件为空，请选择填写好的成绩模板")])
-    other = _other_spreadsheet_format(data)
-    if other:  # whatever its extension: say what it is and how to get an .xlsx, not just "wrong type"
-        raise ScoreImportError([ImportProblem(None, "", "文件类型错误：%s，系统只接受 Excel 工作簿（.xlsx）。%s"
-                                              % (other, SAVE_AS_XLSX))])
-    if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)) or not name.endswith(".xlsx"):
-        raise ScoreImportError([ImportProblem(None, "", "文件类型错误：请上传系统下载的成绩模板（.xlsx 格式）")])
-    try:
-        wb = _open(data, read_only=True)
-        ws = _sheet(wb)
-    except Exception:  # noqa: BLE001 — any unreadable workbook is the user's file problem
-        raise ScoreImportError([ImportProblem(None, "", "文件无法读取：请上传系统下载的成绩模板（.xlsx 格式）")])
     limit = get_int("score_import_max_rows")
     try:
-        declared = ws.max_row if ws.max_row else None  # from the sheet's <dimension>, nothing loaded yet
-    except Exception:  # noqa: BLE001
-        declared = None
-    if declared and declared - 1 > limit:
-        wb.close()
-        raise ScoreImportError([ImportProblem(None, "", "文件行数过多（%d 行），超过上限 %d 行，请核对是否为本考核计划的成绩模板"
-                                              % (declared - 1, limit))])
-    # Read-only openpyxl iterates only inside the declared <dimension>, and not every producer writes it right
-    # (a stale "A1" or "A1:G1" hid every score row, or every column but A). The declared size served the early
-    # refusal above; from here on the rows actually in the sheet count (the row limit below still applies).
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()
+        read = read_workbook(data, filename=filename, max_rows=limit, max_bytes=upload_limit_bytes(),
+                             sheet_name=DATA_SHEET)
+    except WorkbookRefused as refused:
+        raise ScoreImportError([ImportProblem(None, "", refused.reason)])
     problems = []
-    raw_rows = []
-    header = None
-    for index, cells in enumerate(ws.iter_rows(), start=1):
-        values = [c.value for c in cells]
-        formulas = [i for i, c in enumerate(cells) if getattr(c, "data_type", None) == "f"]
-        if index == 1:
-            header = [_text(v) for v in values]
-            continue
-        if not any(_text(v) for v in values):
-            continue
-        raw_rows.append((index, values, formulas))
-        if len(raw_rows) > limit:
-            wb.close()
-            raise ScoreImportError([ImportProblem(None, "", "成绩行数超过上限 %d 行，请核对是否为本考核计划的成绩模板" % limit)])
-    wb.close()
-    if header is None:
-        raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
+    header = [_text(v) for v in read.header]
+    raw_rows = read.rows
+
+    def marked(by_row):
+        return marked_workbook(read, len(HEADERS), ERROR_HEADER, by_row)
+
     trimmed = list(header)
     while trimmed and not trimmed[-1]:
         trimmed.pop()
+    if not trimmed:
+        raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
     extra = trimmed[len(HEADERS):]
     if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):
         problems.append(ImportProblem(1, "", "表头与标准模板不一致（应为：%s），请重新下载模板填写" % "、".join(HEADERS)))
-        raise ScoreImportError(problems, _marked(data, {1: [str(problems[0])]}))
+        raise ScoreImportError(problems, marked({1: [str(problems[0])]}))
     if not raw_rows:
-        raise ScoreImportError([ImportProblem(None, "", "文件中没有成绩数据")], _marked(data, {}))
+        raise ScoreImportError([ImportProblem(None, "", "文件中没有成绩数据")], marked({}))
 
     by_ticket = {candidate.ticket_no: (candidate, enrollment) for candidate, enrollment in roster(exam)}
     seen = {}
@@ -288,7 +223,7 @@ def parse(exam, data, filename=""):
         else:
             seen[ticket] = row
             candidate, enrollment = entry
-            if name != enrollment.worker_name:
+            if name != _text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
                 row_problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
             if id_number != enrollment.id_number.upper():
                 row_problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
@@ -330,27 +265,8 @@ def parse(exam, data, filename=""):
         by_row = {}
         for problem in problems:
             by_row.setdefault(problem.row or 1, []).append(str(problem))
-        raise ScoreImportError(problems, _marked(data, by_row))
+        raise ScoreImportError(problems, marked(by_row))
     return parsed
-
-
-def _marked(data, messages_by_row):
-    """The uploaded workbook with a 错误信息 column (bytes), or None when it cannot be rewritten."""
-    try:
-        wb = _open(data, read_only=False)
-        ws = _sheet(wb)
-        column = len(HEADERS) + 1
-        for row, messages in messages_by_row.items():
-            if row != 1:
-                ws.cell(row=row, column=column, value="；".join(messages))
-        top = messages_by_row.get(1)
-        ws.cell(row=1, column=column, value=ERROR_HEADER + ("：" + "；".join(top) if top else ""))
-        ws.column_dimensions["H"].width = 60
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue()
-    except Exception:  # noqa: BLE001
-        return None
 
 
 def passed(exam, theory, practical, absent):

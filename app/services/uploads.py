@@ -28,12 +28,24 @@ def sniff(data):
     return None
 
 
+def upload_limit_bytes():
+    """The upload size limit (setting upload_max_mb), in bytes: it applies to every upload, imports too."""
+    return get_int("upload_max_mb") * 1024 * 1024
+
+
+def read_limited(file_storage):
+    """The uploaded bytes, at most one byte over the limit (enough to tell that it is too large)."""
+    if file_storage is None:
+        return b""
+    return file_storage.read(upload_limit_bytes() + 1)
+
+
 def check_upload(file_storage, label="文件"):
     """Read and validate an uploaded file; returns (bytes, content_type, ext) or raises ServiceError."""
     if file_storage is None or not getattr(file_storage, "filename", ""):
         raise ServiceError("请上传%s" % label)
     limit_mb = get_int("upload_max_mb")
-    data = file_storage.read(limit_mb * 1024 * 1024 + 1)
+    data = read_limited(file_storage)
     if not data:
         raise ServiceError("%s“%s”是空文件，请重新选择" % (label, file_storage.filename))
     if len(data) > limit_mb * 1024 * 1024:

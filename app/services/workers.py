@@ -13,18 +13,20 @@ Every operation runs in one transaction and raises ServiceError with a Chinese m
 """
 import datetime
 import io
-import os
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
 
+from app.documents.xlsx_in import WorkbookRefused, read_workbook
+from app.documents.xlsx_out import append_row, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, Enterprise, UploadedFile, Worker
 from app.services import ServiceError, audit, dictionaries
 from app.services.enterprises import require_approved
 from app.services.settings import get_int
-from app.services.uploads import save_upload
+from app.services.uploads import read_limited, save_upload, upload_limit_bytes
 from app.validators import (
     check_id_number, check_mobile, id_number_birth_date, id_number_gender, mask_id_number, normalize_id_number,
     normalize_mobile,
@@ -39,7 +41,6 @@ FIELDS = ("id_number", "name", "mobile", "education")
 LABELS = {"id_number": "身份证号", "name": "姓名", "mobile": "手机号", "education": "学历", "photo": "照片"}
 TEMPLATE_HEADERS = ["身份证号", "姓名", "手机号", "学历"]
 ERROR_HEADER = "错误信息"
-XLSX_MAGIC = b"PK\x03\x04"
 
 
 class WorkerInvalid(ServiceError):
@@ -204,6 +205,11 @@ def add_worker(enterprise_id, data, *, user=None, photo=None):
         audit.record(action, worker, user=user, changes=changes)
         db.session.commit()
         return worker
+    except IntegrityError:  # the same 身份证号 added at the same moment (a double click, two tabs): one wins
+        db.session.rollback()
+        raise roster_conflict(find_by_id_number(values["id_number"]), enterprise_id) or ServiceError(
+            "身份证号为 %s 的学员刚刚已被添加，请刷新学员名单查看" % mask_id_number(values["id_number"]),
+            field="id_number")
     except Exception:
         db.session.rollback()
         raise
@@ -301,17 +307,17 @@ def template_workbook():
     book = Workbook()
     sheet = book.active
     sheet.title = "学员"
-    sheet.append(TEMPLATE_HEADERS)
+    append_row(sheet, TEMPLATE_HEADERS)
     for column, width in zip("ABCD", (24, 14, 16, 14)):
         sheet.column_dimensions[column].width = width
         for row in range(2, 1002):
             sheet["%s%d" % (column, row)].number_format = "@"
     notes = book.create_sheet("填写说明")
-    notes.append(["说明"])
-    notes.append(["身份证号、姓名、手机号、学历均为必填；身份证号和手机号请按文本填写。"])
-    notes.append(["学历可填写以下名称之一："])
+    append_row(notes, ["说明"])
+    append_row(notes, ["身份证号、姓名、手机号、学历均为必填；身份证号和手机号请按文本填写。"])
+    append_row(notes, ["学历可填写以下名称之一："])
     for _value, label in dictionaries.items(EDUCATION_DICT):
-        notes.append([label])
+        append_row(notes, [label])
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
@@ -332,62 +338,45 @@ class ImportResult:
 
 
 def _load_rows(file_storage):
-    """The data rows [(excel row no, [4 values])] of an uploaded template, or ServiceError (file level)."""
-    from openpyxl import load_workbook
-
+    """What the guarded reader read of an uploaded template (SheetRows), or ServiceError (file level)."""
     if file_storage is None or not getattr(file_storage, "filename", ""):
         raise ServiceError("请选择要导入的文件")
-    if os.path.splitext(file_storage.filename)[1].lower() != ".xlsx":
-        raise ServiceError("文件“%s”不是xlsx格式，请下载模板填写后上传" % file_storage.filename)
-    limit_mb = get_int("upload_max_mb")
-    data = file_storage.read(limit_mb * 1024 * 1024 + 1)
-    if not data:
-        raise ServiceError("文件“%s”是空文件" % file_storage.filename)
-    if len(data) > limit_mb * 1024 * 1024:
-        raise ServiceError("文件“%s”超过%dMB" % (file_storage.filename, limit_mb))
-    if not data.startswith(XLSX_MAGIC):
-        raise ServiceError("文件“%s”不是有效的xlsx文件，请下载模板填写后上传" % file_storage.filename)
+    filename = file_storage.filename
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception:  # noqa: BLE001 — any parse failure is "not a workbook" to the user
-        raise ServiceError("文件“%s”无法读取，不是有效的xlsx文件" % file_storage.filename)
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    header = [_text(cell) for cell in (header or [])]
+        read = read_workbook(read_limited(file_storage), filename=filename, max_rows=get_int(IMPORT_MAX_ROWS),
+                             max_bytes=upload_limit_bytes())
+    except WorkbookRefused as refused:
+        raise ServiceError("文件“%s”未导入：%s" % (filename, refused.reason))
+    header = [_text(cell) for cell in read.header]
     while header and not header[-1]:
+        header.pop()
+    if header and header[-1].startswith(ERROR_HEADER):  # the error workbook, corrected, comes back as it is
         header.pop()
     if header != TEMPLATE_HEADERS:
         raise ServiceError("表头不正确：第1行应依次为“%s”，请下载模板填写" % "”“".join(TEMPLATE_HEADERS))
-    limit = get_int(IMPORT_MAX_ROWS)
-    result = []
-    for number, row in enumerate(rows, start=2):
-        values = list(row[:4]) + [None] * (4 - len(row[:4]))
-        if all(_text(value) == "" for value in values):
-            continue
-        result.append((number, values))
-        if len(result) > limit:
-            raise ServiceError("文件中的学员超过%d行，请分批导入" % limit)
-    if not result:
+    if not read.rows:
         raise ServiceError("文件中没有学员数据，请在模板第2行起填写")
-    return data, result
+    return read
 
 
 def import_workers(enterprise_id, file_storage, *, user=None):
     """All-or-nothing import of the template; returns ImportResult (file-level problems: ServiceError)."""
     try:
         enterprise = _enterprise(enterprise_id)
-        data, rows = _load_rows(file_storage)
+        read = _load_rows(file_storage)
+        rows = [(number, (list(values) + [None] * 4)[:4], formulas) for number, values, formulas in read.rows]
         errors, parsed, seen = [], [], {}
-        numbers = {normalize_id_number(_text(values[0])) for _number, values in rows}
+        numbers = {normalize_id_number(_text(values[0])) for _number, values, _f in rows}
         existing = {w.id_number: w for w in db.session.execute(
             select(Worker).where(Worker.id_number.in_([n for n in numbers if n]))).scalars()}
-        for number, values in rows:
+        for number, values, formulas in rows:
             raw = dict(zip(FIELDS, values))
             row_errors = []
             if isinstance(raw["id_number"], (int, float)):
                 row_errors.append(("id_number", "身份证号请按文本格式填写（数字格式会丢失末位）"))
             cleaned, problems = check_fields({name: _text(value) for name, value in raw.items()})
+            for index in sorted(i for i in formulas if i < len(FIELDS)):  # the formula, not "请填写…", is the reason
+                problems[FIELDS[index]] = "单元格含公式，请直接填写%s" % LABELS[FIELDS[index]]
             row_errors += list(problems.items())
             id_number = cleaned["id_number"]
             if "id_number" not in problems and not any(name == "id_number" for name, _m in row_errors):
@@ -406,7 +395,7 @@ def import_workers(enterprise_id, file_storage, *, user=None):
             if not row_errors:
                 parsed.append(cleaned)
         if errors:
-            return ImportResult(errors=errors, workbook=_marked_workbook(data, errors),
+            return ImportResult(errors=errors, workbook=_marked_workbook(read, errors),
                                 filename="学员导入错误信息.xlsx")
         for values in parsed:
             worker = existing.get(values["id_number"])
@@ -422,29 +411,21 @@ def import_workers(enterprise_id, file_storage, *, user=None):
                      detail="“%s”批量导入学员%d人（%s）" % (enterprise.name, len(parsed), file_storage.filename))
         db.session.commit()
         return ImportResult(created=len(parsed))
+    except IntegrityError:  # another import (or 新增) took some of these 身份证号 meanwhile: all or nothing
+        db.session.rollback()
+        raise ServiceError("未导入任何学员：文件中的部分学员刚刚已被加入学员名单（同一名单可能被同时导入了两次），"
+                           "请刷新学员名单核对后，只导入尚未加入的学员")
     except Exception:
         db.session.rollback()
         raise
 
 
-def _marked_workbook(data, errors):
-    """The uploaded workbook with a 错误信息 column naming every problem of each row."""
-    from openpyxl import load_workbook
-    from openpyxl.styles import Font
-
-    book = load_workbook(io.BytesIO(data))
-    sheet = book.worksheets[0]
-    column = 5
-    sheet.cell(row=1, column=column, value=ERROR_HEADER).font = Font(bold=True, color="C00000")
+def _marked_workbook(read, errors):
+    """The rows read, with a 错误信息 column naming every problem of each row (the file is not parsed again)."""
     by_row = {}
     for number, label, message in errors:
         by_row.setdefault(number, []).append("%s：%s" % (label, message))
-    for number, messages in by_row.items():
-        sheet.cell(row=number, column=column, value="；".join(messages)).font = Font(color="C00000")
-    sheet.column_dimensions["E"].width = 60
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return marked_workbook(read, len(TEMPLATE_HEADERS), ERROR_HEADER, by_row)
 
 
 def photo_of(worker):

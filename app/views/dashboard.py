@@ -12,12 +12,12 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 
+from app.documents.xlsx_out import XLSX_MIMETYPE, XlsxStreamWriter
 from app.extensions import db
 from app.security.scope import current_scope
 from app.services import audit
 from app.services import dashboard as dashboard_service
 from app.services.dictionaries import label as dict_label
-from app.services.exports import XLSX_MIMETYPE, XlsxStreamWriter
 from app.views.base import flash_queue_notice, queue_notice
 
 PRESETS = (("year", "本年"), ("12m", "近12个月"), ("all", "全部"), ("custom", "自定义"))

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app.extensions import db
 from app.models import Institution, TrainingPlan
 from app.security.scope import current_scope
-from app.services import ServiceError
+from app.services import ServiceError, submissions
 from app.services import plans as plan_service
 from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
@@ -225,9 +225,9 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
     list_columns = ["name", "trade_label", "skill_level_label", "training_type_label", "capacity", "enroll_start",
                     "enroll_end", "train_start", "train_end", "review_state_label", "progress_label"]
     show_columns = PLAN_SHOW
-    add_columns = PLAN_FORM
+    add_columns = PLAN_FORM + ["form_token"]
     edit_columns = PLAN_FORM + ["version"]
-    add_form_extra_fields = PLAN_FORM_FIELDS
+    add_form_extra_fields = {**PLAN_FORM_FIELDS, "form_token": HiddenField(default=submissions.new_token)}
     edit_form_extra_fields = {**PLAN_FORM_FIELDS, "version": HiddenField()}
     search_columns = ["name", "trade_code", "review_state", "progress", "enroll_start", "train_start"]
     order_columns = ["name", "capacity", "enroll_start", "enroll_end", "train_start", "train_end"]
@@ -311,7 +311,13 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
             valid = form.validate()
             if valid:
                 try:
-                    plan = plan_service.create_plan(scope.institution_id, self._form_data(form, PLAN_FORM), user=g.user)
+                    plan = plan_service.create_plan(scope.institution_id, self._form_data(form, PLAN_FORM), user=g.user,
+                                                    form_token=form.form_token.data)
+                except submissions.AlreadySubmitted as twice:  # a double click: show the plan the first one saved
+                    flash(gettext("该培训计划已保存，重复提交的表单未再次保存"), "info")
+                    if twice.object_id:
+                        return redirect(url_for(self.endpoint + ".show", pk=twice.object_id))
+                    return redirect(url_for(self.endpoint + ".list"))
                 except ServiceError as refused:
                     self._show_errors(form, refused)
                 else:

@@ -1,7 +1,7 @@
 """Department review screens (未审核 / 已审核 / 全部) and the owner's 上报/撤回, all through services.review."""
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.widgets import ListWidget
@@ -114,6 +114,14 @@ class ReviewMixin:
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
+        document = self.scoped_get(pk)  # out of scope: 404, as ever
+        if self.datamodel.get(document.id, self._base_filters) is None:
+            # In scope but no longer in this tab (e.g. 撤回 while a reviewer had it open): say what happened.
+            happened = review_service.what_happened(document) or gettext(
+                "该记录当前状态为“%(state)s”", state=state_label(document.review_state))
+            if not any(message.startswith(happened) for _category, message in session.get("_flashes", [])):
+                flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
+            return redirect(url_for(self.endpoint + ".list"))
         widgets = self._show(pk)
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,

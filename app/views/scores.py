@@ -27,6 +27,7 @@ from app.services import certificates as certificate_service
 from app.services import review as review_service
 from app.services import scores as score_service
 from app.services.dictionaries import DictSelectField
+from app.services.uploads import read_limited
 from app.validators import normalize_id_number
 from app.views.base import ReadOnlyScopedView, display_value, flash_queue_notice, queue_notice
 from app.views.review import ReviewMixin, review_tabs
@@ -473,7 +474,7 @@ class ScoreImportView(BaseView):
         if not current_scope().owns_institution(exam.institution_id):
             abort(404)
         upload = request.files.get("file")
-        data = upload.read() if upload else b""
+        data = read_limited(upload)
         filename = upload.filename if upload else ""
         try:
             count = score_service.import_scores(exam, data, filename)

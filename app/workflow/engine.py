@@ -29,6 +29,9 @@ ACTIONS = {
 }
 
 
+OPINION_MAX_LENGTH = 500  # like 注销原因: an opinion is a reason, not a document
+
+
 @dataclass(frozen=True)
 class Transition:
     """A legal move: which states it leaves, where it goes, and who (owner or reviewer) makes it."""
@@ -124,6 +127,8 @@ def apply_transition(session, document, action, *, actor_role, actor_id, actor_n
     opinion = (opinion or "").strip() or None
     if transition.needs_opinion and not opinion:
         raise WorkflowError("审核不通过时必须填写审核意见")
+    if opinion and len(opinion) > OPINION_MAX_LENGTH:
+        raise WorkflowError("审核意见不能超过%d个字（现有%d个字）" % (OPINION_MAX_LENGTH, len(opinion)))
 
     moves = [(transition, current)]
     if implicit_accept and action in ("approve", "reject") and current == "submitted":

@@ -8,6 +8,7 @@ of them writes. Skipped unless TEST_DATABASE_URL points at PostgreSQL, e.g.
     TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/zjpx_scope_test \\
         .venv/bin/python -m pytest -q -p no:cacheprovider tests/services/test_concurrency_pg.py
 """
+import datetime
 import os
 import re
 import threading
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.skipif(
     reason="concurrency needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://…",
 )
 
+DAY = datetime.timedelta(days=1)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TIMEOUT = 60
 
@@ -178,3 +180,95 @@ def test_institution_codes_from_eight_threads(app, personas, region_code, prefix
     assert sorted(codes) == expected
     db.session.rollback()
     assert db.session.get(InstitutionCodeSequence, prefix).last_serial == start + 8
+
+
+# --- issue 12: double submits and unique keys -------------------------------------------------------------
+
+@pytest.mark.parametrize("round_", range(5))
+def test_accept_losing_to_withdraw_names_the_withdraw(app, personas, round_):
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    db.session.commit()
+    results = race(app, [mover(plan.id, p.inst_a_user.id, "withdraw"), mover(plan.id, p.city.id, "accept")])
+    won = next(value for kind, value in results if kind == "ok")
+    refused = next(value for kind, value in results if kind == "refused")
+    expected = {"withdraw": "该培训计划已被撤回", "accept": "该培训计划已被受理"}[won]
+    assert expected in refused.message, refused.message
+
+
+def _racing(app, times, work):
+    """`times` racers all calling work() at once (nothing to read first)."""
+    return race(app, [((lambda: None), (lambda _loaded: work())) for _ in range(times)])
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_worker_added_twice_at_once_with_one_id_number(app, personas, round_):
+    from app.models import Worker
+    from app.services import workers as worker_service
+    from tests.services.test_workers import ID_A, data
+
+    enterprise_id, user_id = personas.ent_a.id, personas.ent_a_user.id
+    db.session.commit()
+    results = _racing(app, 2, lambda: worker_service.add_worker(
+        enterprise_id, data(), user=db.session.get(AppUser, user_id)).id)
+    assert sorted(kind for kind, _ in results) == ["ok", "refused"], results
+    refused = next(value for kind, value in results if kind == "refused")
+    assert refused.field == "id_number" and "已在本企业学员名单中" in refused.message
+    db.session.rollback()
+    assert db.session.query(Worker).filter_by(id_number=ID_A).count() == 1
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_same_roster_imported_twice_at_once(app, personas, round_):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.models import Worker
+    from app.services import workers as worker_service
+    from tests.services.test_workers import ID_A, ID_B, xlsx
+
+    content = xlsx([[ID_A, "张三", "13900001111", "大专"], [ID_B, "李四", "13900002222", "大专"]])
+    enterprise_id, user_id = personas.ent_a.id, personas.ent_a_user.id
+    db.session.commit()
+
+    def run():
+        result = worker_service.import_workers(enterprise_id, FileStorage(io.BytesIO(content), "学员.xlsx"),
+                                               user=db.session.get(AppUser, user_id))
+        if not result.ok:  # the loser read the roster after the winner committed: row errors, nothing written
+            raise ServiceError("；".join(reason for _row, _column, reason in result.errors))
+        return result.created
+
+    results = _racing(app, 2, run)
+    assert sorted(kind for kind, _ in results) == ["ok", "refused"], results
+    assert CJK.search(next(value for kind, value in results if kind == "refused").message)
+    db.session.rollback()
+    assert db.session.query(Worker).filter_by(enterprise_id=enterprise_id).count() == 2
+
+
+def test_plan_form_posted_twice_at_once_saves_one_plan(app, personas):
+    from app.services import plans as plan_service
+    from app.services import submissions
+
+    institution_id, user_id = personas.inst_a.id, personas.inst_a_user.id
+    db.session.commit()
+    for _ in range(5):
+        token = submissions.new_token()
+        before = db.session.query(TrainingPlan).count()
+        today = datetime.date.today()
+        form = {"name": "并发新增的培训计划", "trade_code": "020", "skill_level": "5", "training_type": "initial",
+                "capacity": 40, "fee": 1200, "hours": 64, "enroll_start": today, "enroll_end": today + DAY * 10,
+                "train_start": today + DAY * 11, "train_end": today + DAY * 30, "location": "杭州市西湖区文三路100号",
+                "contact_person": "张老师", "contact_phone": "0571-88110001"}
+
+        def run():
+            return plan_service.create_plan(institution_id, dict(form), user=db.session.get(AppUser, user_id),
+                                            form_token=token).id
+
+        results = _racing(app, 2, run)
+        assert sorted(kind for kind, _ in results) == ["ok", "refused"], results
+        refused = next(value for kind, value in results if kind == "refused")
+        assert isinstance(refused, submissions.AlreadySubmitted)
+        assert refused.object_id == next(value for kind, value in results if kind == "ok")
+        db.session.rollback()
+        assert db.session.query(TrainingPlan).count() == before + 1

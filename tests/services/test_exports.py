@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from app.documents.xlsx_out import XlsxStreamWriter, clean_cell, looks_like_formula
 from app.extensions import db
 from app.models import AuditLog, ExportJob, SystemSetting
 from app.security.scope import Scope
@@ -42,15 +43,17 @@ def export_bytes(scope, filters=EnrolleeFilters(), limit=None):
     return buffer.getvalue(), count
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+2", "'=1+2"), ("+86 138", "'+86 138"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("张三", "张三"), ("a=b", "a=b"),
-    ("陈\x07控制", "陈控制"), ("a\tb\r\nc", "a b c"), ("\x00=1", "'=1"), ("\t=1", " =1"), (None, ""),
-    (datetime.datetime(2026, 11, 28, 9, 5, 7), "2026-11-28 09:05"), (datetime.date(2026, 11, 28), "2026-11-28"),
-    (True, "是"), (42, "42"),
+@pytest.mark.parametrize("value, expected, quoted", [
+    ("=1+2", "=1+2", True), ("+86 138", "+86 138", True), ("-1", "-1", True), ("@SUM(A1)", "@SUM(A1)", True),
+    ("=HYPERLINK(\"http://x\")", "=HYPERLINK(\"http://x\")", True), ("张三", "张三", False), ("a=b", "a=b", False),
+    ("陈\x07控制", "陈控制", False), ("a\tb\r\nc", "a b c", False), ("\x00=1", "=1", True), ("\t=1", " =1", False),
+    (None, "", False), (datetime.datetime(2026, 11, 28, 9, 5, 7), "2026-11-28 09:05", False),
+    (datetime.date(2026, 11, 28), "2026-11-28", False), (True, "是", False), (42, "42", False),
 ])
-def test_clean_cell(value, expected):
-    assert exports.clean_cell(value) == expected
+def test_clean_cell(value, expected, quoted):
+    """The one cell rule: the text as typed (controls gone), and whether it gets the quote-prefix (text) mark."""
+    assert clean_cell(value) == expected
+    assert looks_like_formula(clean_cell(value)) is quoted
 
 
 def test_the_file_has_chinese_headers_masked_ids_and_safe_cells(personas, world):
@@ -64,7 +67,7 @@ def test_the_file_has_chinese_headers_masked_ids_and_safe_cells(personas, world)
     for worker in (world.w_a, world.w_b):
         assert worker.id_number not in {c for r in body for c in r}
     names = [r[0] for r in body]
-    assert "'=HYPERLINK(\"http://x\")" in names  # neutralised: text, never a formula
+    assert "=HYPERLINK(\"http://x\")" in names  # kept as typed, stored as text (below), never a formula
     assert "陈控制" in names  # the control character is gone
     done = next(r for r in body if r[5] == "杭州建工钢筋工培训计划" and r[0] == "张西湖")
     assert done[6:] == ["杭州建工钢筋工培训计划考核", world.e_done.enrolled_at.strftime("%Y-%m-%d %H:%M"),
@@ -73,6 +76,9 @@ def test_the_file_has_chinese_headers_masked_ids_and_safe_cells(personas, world)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and "\x07" not in sheet
+    full = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    cell = next(c for c in full["A"] if c.value == "=HYPERLINK(\"http://x\")")
+    assert cell.data_type == "s" and cell.quotePrefix  # Excel shows it as text and keeps it text on edit
 
 
 def test_a_county_export_holds_only_its_county(personas, world):
@@ -198,7 +204,7 @@ def test_unfinished_and_failed_jobs_are_refused_in_chinese(personas, world):
 
 def test_the_writer_makes_standard_multi_sheet_workbooks():
     buffer = io.BytesIO()
-    with exports.XlsxStreamWriter(buffer) as book:
+    with XlsxStreamWriter(buffer) as book:
         book.start_sheet("概览: [一]", ["指标", "数值"], [10, 10])
         book.write_row(["报名人数", 12])
         book.write_row(["<b>&", " 前后空格 "])

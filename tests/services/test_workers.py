@@ -143,9 +143,9 @@ def test_bad_import_writes_nothing_and_reports_every_error(personas):
 
 
 @pytest.mark.parametrize("content, filename, message", [
-    (b"%PDF-1.4", "学员.pdf", "不是xlsx格式"),
-    (b"not a zip", "学员.xlsx", "不是有效的xlsx文件"),
-    (b"", "学员.xlsx", "空文件"),
+    (b"%PDF-1.4", "学员.pdf", "文件类型错误：这是 PDF 文件"),
+    (b"not a zip", "学员.xlsx", "文件类型错误"),
+    (b"", "学员.xlsx", "文件为空"),
     ("headers", "学员.xlsx", "表头不正确"),
     ("empty", "学员.xlsx", "没有学员数据"),
 ])
@@ -165,7 +165,7 @@ def test_too_many_rows_uses_the_setting(personas):
     assert db.session.get(SystemSetting, worker_service.IMPORT_MAX_ROWS).value == "2000"  # seeded default
     db.session.get(SystemSetting, worker_service.IMPORT_MAX_ROWS).value = "1"
     db.session.commit()
-    with pytest.raises(ServiceError, match="超过1行"):
+    with pytest.raises(ServiceError, match="行数超过上限 1 行"):
         worker_service.import_workers(personas.ent_a.id, upload(xlsx([
             [ID_A, "张三", "13900001111", "大专"], [ID_B, "李四", "13900002222", "大专"]])))
 

@@ -32,6 +32,7 @@ TODAY = date(2026, 11, 28)
 MSG_ID_REQUIRED = "请填写身份证号"
 MSG_ID_LENGTH = "身份证号应为18位"
 MSG_ID_CHARS = "身份证号含有非法字符"
+MSG_ID_SPACES = "身份证号中间不能有空格，请删除空格后重新填写"
 MSG_ID_CHECKSUM = "身份证号校验位错误"
 MSG_ID_BIRTH = "身份证号中的出生日期无效"
 MSG_ID_AGE = "身份证号中的年龄不在16至70周岁之间"
@@ -189,12 +190,17 @@ def test_id_wrong_length(value):
         "3301061990030712Y4",
         "33010619900307123Y",  # check char neither digit nor X
         "X30106199003071234",
-        "33010619900307 234",  # inner space
         "３30106199003071234",  # full-width digit
     ],
 )
 def test_id_illegal_characters(value):
     assert check_id_number(value, today=TODAY) == MSG_ID_CHARS
+
+
+@pytest.mark.parametrize("value", ["33010619900307 234", "330106 19900307123 4", "330106\u300019900307123"])
+def test_spaces_inside_an_id_number_are_named(value):
+    """Not "应为18位" / "非法字符": the true reason, whatever the length with the spaces."""
+    assert check_id_number(value, today=TODAY) == MSG_ID_SPACES
 
 
 def test_id_checksum_error():

@@ -94,7 +94,7 @@ def test_import_template_errors_and_success(personas, login):
     assert login(personas.ent_b_user).get(link).status_code == 404  # another account's error file
     wrong = ent.post(ROSTER + "/import", data={"file": (io.BytesIO(b"%PDF-1.4"), "学员.pdf")},
                      content_type="multipart/form-data").text
-    assert "不是xlsx格式" in wrong
+    assert "文件类型错误" in wrong
     ok = ent.post(ROSTER + "/import", data={"file": (io.BytesIO(xlsx([[good, "王五", "13900001111", "大专"]])), "学员.xlsx")},
                   content_type="multipart/form-data", follow_redirects=True).text
     assert "导入成功：新增学员1人" in ok

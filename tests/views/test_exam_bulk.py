@@ -234,7 +234,8 @@ def test_bulk_reject_from_a_stale_form_changes_nothing(personas, login):
     before = snapshot(exam.id)
     done = client.post(PENDING + "/bulk_reject", data={"rowid": [exam.id, other.id], "opinion": "批量意见",
                                                        **versions}, follow_redirects=True)
-    assert "已审核不通过 1 条记录" in done.text and "%s：该记录已被他人处理，请刷新页面后重试" % exam.name in done.text
+    assert "已审核不通过 1 条记录" in done.text and "%s：该考核计划已被审核不通过" % exam.name in done.text
+    assert "不能再审核不通过" in done.text
     assert snapshot(exam.id) == before and before["exam"][2] == "先行处理"
     assert _state(other.id) == "rejected"
     # a forged version is refused as stale, never a server error

@@ -368,7 +368,8 @@ def test_bulk_reject_with_one_opinion(personas, login):
     assert _plan(waiting.id).review_state == "submitted"
     again = client.post(PENDING + "/bulk_reject", data={"rowid": ids[:1], "opinion": "再次", **versions},
                         follow_redirects=True)
-    assert "已被他人处理" in again.text and _records(plans[0], "reject") == 1
+    assert "该培训计划已被审核不通过" in again.text and "不能再审核不通过" in again.text
+    assert _records(plans[0], "reject") == 1
 
 
 # --- stale pages and double clicks --------------------------------------------------------------
@@ -386,7 +387,7 @@ def test_accept_from_a_page_loaded_before_a_withdraw_and_resubmit_is_refused(per
     assert _plan(plan.id).review_state == "submitted"
     response = reviewer.post(PENDING + "/review/%d" % plan.id, data={"move": "accept", "version": seen},
                              follow_redirects=True)
-    assert "已被他人处理，请刷新页面后重试" in response.text
+    assert "该培训计划已被上报" in response.text and "该记录已被他人处理，请刷新页面确认后重试" in response.text
     assert _plan(plan.id).review_state == "submitted" and _records(plan, "accept") == 0
 
 
@@ -398,7 +399,7 @@ def test_withdraw_from_a_page_loaded_before_the_accept_is_refused(personas, logi
     login(p.city).post(PENDING + "/review/%d" % plan.id, data={"move": "accept", "version": seen})
     response = institution.post(OWN + "/workflow/%d" % plan.id, data={"move": "withdraw", "version": seen},
                                 follow_redirects=True)
-    assert "已被他人处理" in response.text
+    assert "该培训计划已被受理" in response.text and "当前状态为“已受理”，不能再撤回" in response.text
     assert _plan(plan.id).review_state == "accepted" and _records(plan, "withdraw") == 0
 
 

@@ -52,7 +52,7 @@ def test_stale_page_gets_a_message_not_a_second_transition(personas, login):
     client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "approve", "version": version})
     again = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "approve", "version": version},
                         follow_redirects=True)
-    assert "已被他人处理" in again.text
+    assert "该培训计划已被审核通过" in again.text and "不能再审核通过" in again.text  # what happened, by whom
     assert db.session.query(ReviewRecord).filter_by(object_type="training_plan", object_id=plan.id,
                                                     action="approve").count() == 1
 
@@ -121,3 +121,25 @@ def test_a_forged_non_numeric_version_is_refused_as_stale(personas, login):
                                follow_redirects=True)
         assert response.status_code == 200 and "该记录已被他人处理，请刷新页面后重试" in response.text
         assert _state(plan) == "submitted"
+
+
+def test_accept_racing_the_withdraw_names_what_happened_not_404(personas, login):
+    """The reviewer's page was built before the institution's 撤回: no 404 for a row that exists, and the message
+    says who withdrew it; an id out of the department's scope is still 404."""
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    client = login(p.city)
+    seen = plan.review_version
+    assert 'id="btn-accept"' in client.get("%s/show/%d" % (PENDING, plan.id)).text
+    login(p.inst_a_user).post("/trainingplanview/workflow/%d" % plan.id, data={"move": "withdraw", "version": seen})
+    assert _state(plan) == "draft"
+    response = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept", "version": seen},
+                           follow_redirects=True)
+    assert response.status_code == 200, response.status_code
+    assert "该培训计划已被撤回" in response.text and "当前状态为“未上报”，不能再受理" in response.text
+    assert _state(plan) == "draft"
+    again = client.get("/trainingplanreview/all/show/%d" % plan.id, follow_redirects=True)
+    assert again.status_code == 200 and "该培训计划已被撤回" in again.text and "已不在本列表中" in again.text
+    other = factories.training_plan(p.inst_b, state="submitted", owner=p.inst_b_user)
+    assert client.get("/trainingplanreview/all/show/%d" % other.id).status_code == 404
+    assert client.post("%s/review/%d" % (PENDING, other.id), data={"move": "accept"}).status_code == 404
