@@ -194,7 +194,7 @@ def parse(exam, data, filename=""):
     trimmed = list(header)
     while trimmed and not trimmed[-1]:
         trimmed.pop()
-    if not trimmed:
+    if not trimmed and not raw_rows:
         raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
     extra = trimmed[len(HEADERS):]
     if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):

@@ -113,3 +113,19 @@ def test_exam_plan_add_posted_twice_creates_one_exam_plan(personas, login):
     db.session.expire_all()
     assert db.session.query(ExamPlan).count() == 1
     assert "该考核计划已保存，重复提交的表单未再次保存" in client.get(second.headers["Location"]).text
+
+
+def test_old_claims_are_forgotten(personas):
+    import datetime
+
+    from app.services import submissions
+
+    user = personas.inst_a_user
+    old = FormSubmission(token="a" * 32, user_id=user.id, object_type="training_plan", object_id=None,
+                         created_at=datetime.datetime.now() - datetime.timedelta(days=submissions.KEEP_DAYS + 1))
+    db.session.add(old)
+    db.session.commit()
+    assert submissions.claim("not-a-token", user.id, "training_plan") is None  # malformed: no guard, no row
+    assert submissions.claim(submissions.new_token(), user.id, "training_plan") is not None
+    db.session.commit()
+    assert db.session.get(FormSubmission, "a" * 32) is None and db.session.query(FormSubmission).count() == 1
