@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import g
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
@@ -292,6 +293,9 @@ def import_scores(exam, data, filename="", *, user=None):
         _set_score_status(exam.id, "未上报")
         audit.record("import_scores", report, user=user, detail="导入成绩 %d 条（%s）" % (len(rows), filename))
         db.session.commit()
+    except IntegrityError:  # the same scores imported twice at once (double click, two tabs): the first stands
+        db.session.rollback()
+        raise ServiceError("成绩刚刚已由另一次导入写入（可能是重复提交），本次未导入；请刷新页面查看已导入的成绩")
     except Exception:
         db.session.rollback()
         raise
