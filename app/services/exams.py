@@ -31,7 +31,7 @@ from app.models import (
     Certificate, CertificateJob, Enrollment, ExamCandidate, ExamPlan, Institution, ReviewRecord, Score,
     ScoreReport, Staff, TrainingPlan,
 )
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, submissions
 from app.services.settings import get_setting
 from app.workflow import state_label
 
@@ -350,9 +350,13 @@ def sync_enrollments(exam):
                 .execution_options(synchronize_session="fetch"))
 
 
-def create_exam_plan(institution_id, plan_id, data, *, user):
-    """A new exam plan (未上报) with its examiners and examinees; raises ExamPlanInvalid / ServiceError."""
+def create_exam_plan(institution_id, plan_id, data, *, user, form_token=None):
+    """A new exam plan (未上报) with its examiners and examinees; raises ExamPlanInvalid / ServiceError.
+
+    `form_token` is the form's one-time token: the same form posted twice creates one exam plan (AlreadySubmitted).
+    """
     try:
+        submission = submissions.claim(form_token, user.id, "exam_plan")
         institution = db.session.get(Institution, institution_id) if institution_id else None
         try:
             plan_pk = _as_int(plan_id)
@@ -372,6 +376,8 @@ def create_exam_plan(institution_id, plan_id, data, *, user):
             db.session.flush()
         except IntegrityError:
             raise ServiceError("考核计划编号冲突（他人同时新增），请重新保存")
+        if submission is not None:
+            submission.object_id = exam.id
         _sync_candidates(exam, values)
         audit.record("add", exam, user=user, changes={
             "name": [None, exam.name], "examiners": [None, values["examiner_ids"]],

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import g
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
@@ -194,7 +195,7 @@ def parse(exam, data, filename=""):
     trimmed = list(header)
     while trimmed and not trimmed[-1]:
         trimmed.pop()
-    if not trimmed:
+    if not trimmed and not raw_rows:
         raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
     extra = trimmed[len(HEADERS):]
     if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):
@@ -292,6 +293,9 @@ def import_scores(exam, data, filename="", *, user=None):
         _set_score_status(exam.id, "未上报")
         audit.record("import_scores", report, user=user, detail="导入成绩 %d 条（%s）" % (len(rows), filename))
         db.session.commit()
+    except IntegrityError:  # the same scores imported twice at once (double click, two tabs): the first stands
+        db.session.rollback()
+        raise ServiceError("成绩刚刚已由另一次导入写入（可能是重复提交），本次未导入；请刷新页面查看已导入的成绩")
     except Exception:
         db.session.rollback()
         raise

@@ -46,16 +46,19 @@ def claim(token, user_id, object_type):
         db.session.add(existing)
         try:
             db.session.flush()  # a concurrent first submit holds the key: wait for it, then collide
-            return existing
         except IntegrityError:  # nothing else is in the transaction yet (claim comes first): roll it all back
             db.session.rollback()
             existing = db.session.get(FormSubmission, token)
+        else:
+            purge(user_id, existing.created_at)
+            return existing
     if existing is None or existing.user_id != user_id or existing.object_type != object_type:
         raise ServiceError("表单已失效，请刷新页面后重新填写")
     raise AlreadySubmitted(existing.object_id)
 
 
-def purge(now=None):
-    """Forget claims older than KEEP_DAYS (a page kept open longer gets a new token when reloaded)."""
-    cutoff = (now or datetime.datetime.now()) - datetime.timedelta(days=KEEP_DAYS)
-    db.session.execute(delete(FormSubmission).where(FormSubmission.created_at < cutoff))
+def purge(user_id, now):
+    """Forget the user's claims older than KEEP_DAYS (a page kept open longer gets a new token when reloaded)."""
+    cutoff = now - datetime.timedelta(days=KEEP_DAYS)
+    db.session.execute(delete(FormSubmission).where(FormSubmission.user_id == user_id,
+                                                    FormSubmission.created_at < cutoff))

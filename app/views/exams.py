@@ -18,7 +18,7 @@ from app.documents import exam_docs
 from app.extensions import db
 from app.models import ExamCandidate, ExamPlan, Institution, TrainingPlan
 from app.security.scope import current_scope
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, submissions
 from app.services import exams as exam_service
 from app.services import review as review_service
 from app.views.base import ReadOnlyScopedView
@@ -157,13 +157,13 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
         data["removed"] = removed
         return data
 
-    def _render_form(self, *, title, plan, exam, data, errors, eligible_plans=None):
+    def _render_form(self, *, title, plan, exam, data, errors, eligible_plans=None, form_token=None):
         from app.services.exams import eligible_enrollments, examiner_choices
 
         examiners = examiner_choices(plan.institution_id, plan) if plan is not None else []
         enrollments = eligible_enrollments(plan, exam) if plan is not None and plan.attendance_confirmed_at else []
         return self.render_template(
-            "exams/form.html", title=title, plan=plan, exam=exam, data=data, errors=errors,
+            "exams/form.html", title=title, plan=plan, exam=exam, data=data, errors=errors, form_token=form_token,
             eligible_plans=eligible_plans, examiners=examiners, enrollments=enrollments,
             specialty=exam_service.plan_specialty(plan) if plan is not None else None,
             min_examiners=exam_service.min_examiners(), list_url=url_for(self.endpoint + ".list"),
@@ -195,16 +195,22 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
         errors = {}
         if plan.attendance_confirmed_at is None:
             errors["plan_id"] = gettext("该培训计划尚未确认考勤，不能创建考核计划")
+        # One token per form instance: kept through a refused post, so the same form posted twice saves one plan.
+        form_token = request.form.get("form_token") or submissions.new_token()
         if request.method == "POST":
             data = self._posted()
             try:
-                exam = exam_service.create_exam_plan(institution.id, plan.id, data, user=g.user)
+                exam = exam_service.create_exam_plan(institution.id, plan.id, data, user=g.user, form_token=form_token)
+            except submissions.AlreadySubmitted as twice:
+                flash(gettext("该考核计划已保存，重复提交的表单未再次保存"), "info")
+                return redirect(url_for(self.endpoint + ".show", pk=twice.object_id) if twice.object_id
+                                else url_for(self.endpoint + ".list"))
             except ServiceError as refused:
                 errors = self._errors(refused)
             else:
                 flash(gettext("已保存考核计划“%(name)s”（未上报），确认无误后请上报", name=exam.name), "success")
                 return redirect(url_for(self.endpoint + ".show", pk=exam.id))
-        return self._render_form(title=title, plan=plan, exam=None, data=data, errors=errors)
+        return self._render_form(title=title, plan=plan, exam=None, data=data, errors=errors, form_token=form_token)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access

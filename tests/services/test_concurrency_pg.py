@@ -272,3 +272,27 @@ def test_plan_form_posted_twice_at_once_saves_one_plan(app, personas):
         assert refused.object_id == next(value for kind, value in results if kind == "ok")
         db.session.rollback()
         assert db.session.query(TrainingPlan).count() == before + 1
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_same_scores_imported_twice_at_once(app, personas, round_):
+    import random
+
+    from app.demo import add_ticketed_examinees
+    from app.models import ExamPlan, Score
+    from app.services import scores as score_service
+    from tests.services.test_scores import filled
+
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
+    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
+    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 4, random.Random(7))
+    content = filled(exam)
+    exam_id, user_id = exam.id, p.inst_a_user.id
+    db.session.commit()
+    results = _racing(app, 2, lambda: score_service.import_scores(
+        db.session.get(ExamPlan, exam_id), content, "成绩.xlsx", user=db.session.get(AppUser, user_id)))
+    assert all(CJK.search(value.message) for kind, value in results if kind == "refused"), results
+    assert any(kind == "ok" for kind, _ in results)
+    db.session.rollback()
+    assert db.session.query(Score).filter_by(exam_plan_id=exam_id).count() == 4

@@ -93,3 +93,39 @@ def test_roster_imported_twice_at_once_one_wins(personas, login):
                            content_type="multipart/form-data")
     assert page.status_code == 200 and "未导入任何学员" in page.text and "同时导入了两次" in page.text
     assert _workers() == 1
+
+
+def test_exam_plan_add_posted_twice_creates_one_exam_plan(personas, login):
+    from app.models import ExamPlan
+    from tests.exam_helpers import enroll, examiners, ready_plan
+    from tests.views.test_exam_screens import OWN as EXAMS, _form as exam_form, _post_form
+
+    p = personas
+    plan = ready_plan(p)
+    enroll(plan, p.ent_a, ["张三", "李四"])
+    client = login(p.inst_a_user)
+    page = client.get(EXAMS + "/add?plan_id=%d" % plan.id).text
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page).group(1)
+    first = _post_form(client, plan, exam_form(p), examiners(p.inst_a), [("form_token", token)])
+    assert first.status_code == 302, first.text
+    second = _post_form(client, plan, exam_form(p), examiners(p.inst_a), [("form_token", token)])
+    assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
+    db.session.expire_all()
+    assert db.session.query(ExamPlan).count() == 1
+    assert "该考核计划已保存，重复提交的表单未再次保存" in client.get(second.headers["Location"]).text
+
+
+def test_old_claims_are_forgotten(personas):
+    import datetime
+
+    from app.services import submissions
+
+    user = personas.inst_a_user
+    old = FormSubmission(token="a" * 32, user_id=user.id, object_type="training_plan", object_id=None,
+                         created_at=datetime.datetime.now() - datetime.timedelta(days=submissions.KEEP_DAYS + 1))
+    db.session.add(old)
+    db.session.commit()
+    assert submissions.claim("not-a-token", user.id, "training_plan") is None  # malformed: no guard, no row
+    assert submissions.claim(submissions.new_token(), user.id, "training_plan") is not None
+    db.session.commit()
+    assert db.session.get(FormSubmission, "a" * 32) is None and db.session.query(FormSubmission).count() == 1
