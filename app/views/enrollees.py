@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.documents.xlsx_out import XLSX_MIMETYPE
 from app.extensions import db
 from app.models import Enrollment, ExportJob
 from app.security.scope import current_scope
@@ -112,7 +113,7 @@ class EnrollmentView(BaseView):
                   "info")
             return redirect(url_for("ExportJobView.status", pk=job.id))
         buffer, _rows = export_service.export_now(db.session, scope, filters, g.user)
-        return send_file(buffer, mimetype=export_service.XLSX_MIMETYPE, as_attachment=True,
+        return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
                          download_name=export_service.export_filename())
 
     def _can(self, name):
@@ -177,7 +178,7 @@ class ExportJobView(BaseView):
             return self.render_template("enrollees/export_job.html", job=job, job_status=JOB_STATUS,
                                         expired=_expired(job), refusal=_(refused.message), title=_("导出任务")), \
                 409 if job.status in ("pending", "running") else 410
-        return send_file(job.file_path, mimetype=export_service.XLSX_MIMETYPE, as_attachment=True,
+        return send_file(job.file_path, mimetype=XLSX_MIMETYPE, as_attachment=True,
                          download_name="报名人员_%s.xlsx" % job.created_at.strftime("%Y%m%d%H%M%S"))
 
 

@@ -31,10 +31,14 @@ NOTICE = "后台任务服务暂不可用，任务已记录，将自动重试"
 
 
 def _switch(url, eager):
-    """Point the shared Celery app at another broker, dropping the pooled connections of the previous one."""
-    celery.conf.broker_url = url
+    """Point the shared Celery app at another broker, dropping the pooled connections of the previous one.
+
+    Celery prefers the environment's CELERY_BROKER_URL (set where a real worker runs) to conf.broker_url;
+    the read/write URLs win over both, so they are what is switched. None restores the configured broker.
+    """
+    celery.conf.broker_write_url = celery.conf.broker_read_url = url
     celery.conf.task_always_eager = eager
-    celery.conf.broker_transport_options = broker_transport_options(url, current_app.config)
+    celery.conf.broker_transport_options = broker_transport_options(url or celery.conf.broker_url, current_app.config)
     celery.amqp._producer_pool = None
     celery._pool = None
     pools.reset()  # kombu's process-wide producer pools are keyed by broker: drop them, the next send builds anew
@@ -43,7 +47,7 @@ def _switch(url, eager):
 @pytest.fixture
 def broker(app, tmp_path):
     """broker.down() / broker.up(); broker.sent() lists (task, args) of the messages the 'up' broker holds."""
-    saved = (celery.conf.broker_url, celery.conf.task_always_eager, celery.conf.broker_transport_options)
+    saved = (None, celery.conf.task_always_eager, celery.conf.broker_transport_options)
     path = tmp_path / "broker.db"
 
     class Broker:
