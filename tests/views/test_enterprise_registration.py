@@ -96,7 +96,7 @@ BAD = {
     "uscc_taken": (lambda p: {"uscc": p.ent_a.uscc}, "uscc", "已注册"),
     "bad_mobile": (lambda p: {"contact_mobile": "12345"}, "contact_mobile", "手机号格式不正确"),
     "password_policy": (lambda p: {"password": "short1", "confirm_password": "short1"}, "password",
-                        "密码至少8位，且须同时包含字母和数字"),
+                        "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
     "passwords_differ": (lambda p: {"confirm_password": "Abcd9999"}, "confirm_password", "两次输入的密码不一致"),
     "username_taken": (lambda p: {"username": p.ent_b_user.username}, "username", "已存在"),
     "missing_file": (lambda p: {"license_file": None}, "license_file", "请上传营业执照"),
