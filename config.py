@@ -110,7 +110,7 @@ class TestConfig(Config):
     """Settings for the test-suite: isolated database, eager tasks unless a real worker is asked for."""
 
     TESTING = True
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "test-only-secret-key-never-served-0123456789abcdef"  # this config is never served
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "test-only-key-of-the-suite-never-served-0123456789"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")

@@ -34,6 +34,9 @@ def create_app(config_name=None, **overrides):
     db.init_app(app)
     csrf.init_app(app)
     _route_wtforms_messages_through_our_catalogue()
+    from app.security import filters
+
+    filters.install()  # before the views build their search filters
     with app.app_context():
         _install_sqlite_pragmas(app)
         appbuilder.init_app(app, db.session)

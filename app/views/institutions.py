@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import db
 from app.models import Institution, Staff
 from app.models.org import INSTITUTION_STATUS, STAFF_CATEGORIES
+from app.security.filters import contains
 from app.security.models import AppUser
 from app.security.passwords import POLICY_HINT
 from app.security.scope import current_scope
@@ -174,9 +175,8 @@ class FilterInstitutionName(BaseFilter):
         text = (value or "").strip()
         if not text:
             return query
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return query.filter(self.model.institution_id.in_(
-            select(Institution.id).where(Institution.name.like(pattern, escape="\\"))))
+            select(Institution.id).where(contains(Institution.name, text))))
 
 
 class SearchFieldsMixin:

@@ -1,5 +1,6 @@
 """In a real browser: a department sets up an institution with staff and a manager account, the account
-logs in (and must first replace the password the department chose), the department 注销 the institution, and the same login is refused with the Chinese message."""
+logs in (and first replaces the password the department chose), the department 注销 the institution, and the
+same login is refused with the Chinese message."""
 from app.demo import make_uscc
 from tests.e2e.conftest import alerts, login_as, logout, top_menu
 
