@@ -129,6 +129,23 @@ class AppSecurityManager(SecurityManager):
         if self.is_auth_limited and api is not None and api.blueprint is not None:
             self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
 
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager; access and refresh tokens carry the account's session_version, so 退出, 修改密码,
+        重置密码 and 停用 end REST API tokens as they end browser sessions."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.additional_claims_loader
+        def _session_version(identity):
+            user = db.session.get(AppUser, int(identity))
+            return {SESSION_VERSION_KEY: user.session_version if user is not None else None}
+
+        @jwt_manager.token_in_blocklist_loader
+        def _session_ended(_jwt_header, jwt_data):
+            user = db.session.get(AppUser, int(jwt_data["sub"]))
+            return user is None or jwt_data.get(SESSION_VERSION_KEY) != user.session_version
+
+        return jwt_manager
+
     def auth_user_db(self, username, password):
         """FAB's password check (used by the REST API's token login): our lockout, refusals and 操作日志."""
         from app.services.accounts import API_LOGIN, authenticate
@@ -139,11 +156,13 @@ class AppSecurityManager(SecurityManager):
             return None
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """A REST API token stops working when its account may no longer log in (e.g. 注销)."""
+        """A REST API token stops working when its account may no longer log in (e.g. 注销) or must first
+        change its password."""
         from app.services.accounts import login_refusal
 
         user = super().load_user_jwt(_jwt_header, jwt_data)
-        if user is not None and login_refusal(user):
+        # An account whose password someone else chose changes it in the browser before it uses the API.
+        if user is not None and (login_refusal(user) or user.must_change_password):
             g.user = current_user  # anonymous again
             return None
         return user

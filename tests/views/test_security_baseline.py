@@ -45,17 +45,19 @@ def _logged_in(client):
     return 'id="user-menu"' in client.get("/").get_data(as_text=True)
 
 
-class CopiedSession(PersonaClient):
-    """A second browser holding a copy of a persona's session cookie (taken now); it never logged in itself."""
+class Browser(PersonaClient):
+    """A client that has not logged in; like PersonaClient, each request runs in a fresh app context."""
 
-    def __init__(self, app, persona_client):  # noqa: super().__init__ would log in
+    def __init__(self, app):  # noqa: super().__init__ would log in
         self.app = app
         self.client = app.test_client()
-        self.client.set_cookie("session", persona_client.client.get_cookie("session").value)
 
 
 def _copy_of_session(app, persona_client):
-    return CopiedSession(app, persona_client)
+    """A second browser holding a copy of a persona's session cookie (taken now)."""
+    thief = Browser(app)
+    thief.client.set_cookie("session", persona_client.client.get_cookie("session").value)
+    return thief
 
 
 def _token(page):
@@ -297,6 +299,30 @@ def test_reset_password_and_disable_end_the_sessions_of_the_account(app, persona
     assert _user(personas.inst_b_user.username).active
     assert not _logged_in(manager_b)
     assert _logged_in(login(personas.inst_b_user))
+
+
+def test_logout_and_password_changes_end_rest_api_tokens_too(app, personas, login):
+    api = Browser(app)
+
+    def tokens():
+        response = api.post("/api/v1/security/login", json={"username": "city", "password": PASSWORD,
+                                                           "provider": "db", "refresh": True})
+        assert response.status_code == 200
+        return response.json["access_token"], response.json["refresh_token"]
+
+    def answer(token, url="/api/v1/trainingplan/", method="GET"):
+        return api.open(url, method=method, headers={"Authorization": "Bearer " + token}).status_code
+
+    access, refresh = tokens()
+    assert answer(access) == 200 and answer(refresh, "/api/v1/security/refresh", "POST") == 200
+    assert login(personas.city).post("/logout/").status_code == 302  # 退出 in the browser
+    assert answer(access) == 401 and answer(refresh, "/api/v1/security/refresh", "POST") == 401
+    access, refresh = tokens()
+    assert answer(access) == 200
+    browser = login(personas.city)
+    browser.post("/changepassword/form", data={"old_password": PASSWORD, "password": "NewPassw0rd",
+                                               "confirm_password": "NewPassw0rd"})
+    assert answer(access) == 401 and answer(refresh, "/api/v1/security/refresh", "POST") == 401
 
 
 # --- 8. Passwords and lockout -------------------------------------------------------------------------
