@@ -24,7 +24,7 @@ from app.services import ServiceError
 SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
 # What an account that must change its password may still open (plus static files).
 PASSWORD_CHANGE_ENDPOINTS = {"ChangePasswordView.this_form_get", "ChangePasswordView.this_form_post",
-                             "LoginView.logout", "LoginView.login", "AppBuilder.index", "LocaleView.index"}
+                             "LoginView.logout", "LoginView.login", "LocaleView.index"}
 
 # The seed's login page: 主管部门 first (the default), then 培训机构 and 企业; 系统管理员 last.
 LOGIN_OPTIONS = [
