@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app run
 export APP_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-pg test-e2e as-shipped setup db i18n clean
+.PHONY: run test test-pg test-e2e as-shipped setup db i18n clean audit
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
@@ -56,5 +56,16 @@ as-shipped:
 i18n: setup
 	$(PY) translations/i18n.py all
 
+# Known vulnerabilities of the installed dependencies (pip-audit, from its own .venv-audit): fails when one has a
+# fixed version, or when the vulnerability service could not be asked about every package (.ci/audit.py).
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: setup $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/python .ci/audit.py --python $(PY)
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(AUDIT_VENV) var

@@ -12,7 +12,10 @@ def _env_bool(name, default=False):
 class Config:
     """Settings shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me-in-production")
+    # No key in the code: the embedded default generates one into VAR_DIR at first start (app.secret_key);
+    # a PostgreSQL deployment must set SECRET_KEY (the same on every node) or it refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.path.join(VAR_DIR, "secret_key")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", "sqlite:///" + os.path.join(VAR_DIR, "app.db")
     )
@@ -82,6 +85,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # On (SESSION_COOKIE_SECURE=1) whenever the console is served over HTTPS: the browser then never sends the
+    # session cookie over plain HTTP.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(VAR_DIR, "uploads"))
     EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", os.path.join(VAR_DIR, "exports"))
@@ -109,6 +116,7 @@ class TestConfig(Config):
     """Settings for the test-suite: isolated database, eager tasks unless a real worker is asked for."""
 
     TESTING = True
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "test-only-key-of-the-suite-never-served-0123456789"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")

@@ -14,6 +14,9 @@ def create_app(config_name=None, **overrides):
     app = Flask(__name__)
     app.config.from_object(configs[config_name or os.environ.get("APP_CONFIG", "default")])
     app.config.update(overrides)
+    from app.security.secret import ensure_secret_key
+
+    ensure_secret_key(app)
     from app.security.passwords import check_password_policy
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password_policy
@@ -31,6 +34,9 @@ def create_app(config_name=None, **overrides):
     db.init_app(app)
     csrf.init_app(app)
     _route_wtforms_messages_through_our_catalogue()
+    from app.security import filters
+
+    filters.install()  # before the views build their search filters
     with app.app_context():
         _install_sqlite_pragmas(app)
         appbuilder.init_app(app, db.session)
@@ -43,9 +49,11 @@ def create_app(config_name=None, **overrides):
 
     init_celery(app)
     from app import cli, web
+    from app.security import headers
 
     cli.register(app)
     web.register(app)
+    headers.register(app)
     return app
 
 

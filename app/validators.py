@@ -153,6 +153,14 @@ def check_id_number(value, today: Optional[date] = None) -> Optional[str]:
     return None
 
 
+def mask_mobile(value) -> str:
+    """Mask a mobile number keeping the first 3 and last 4 digits ("138****5678")."""
+    v = (value or "").strip()
+    if len(v) <= 7:
+        return "*" * len(v)
+    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+
+
 def mask_id_number(value) -> str:
     """Mask an ID number keeping the first 6 and last 4 characters ("330106********1234")."""
     v = normalize_id_number(value)

@@ -41,7 +41,7 @@ def prepare(url):
     from app.models import Department, Enrollment, Region
     from app.security.models import AppUser
 
-    app = create_app(SQLALCHEMY_DATABASE_URI=url)
+    app = create_app(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")
     with app.app_context():
         from app.cli import sync_permissions
         from app.seed import seed_all

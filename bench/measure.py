@@ -38,7 +38,8 @@ def make_app(url):
     from app import create_app
     from app.models import Enrollment
 
-    app = create_app(SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+    app = create_app(SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
+                     SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")  # never served
 
     class StockEnrollmentView(ModelView):
         """The baseline: FAB's ModelView of the same table with default settings."""
@@ -169,7 +170,7 @@ from app.security.models import AppUser
 from app.security.scope import Scope
 from app.services.enrollees import EnrolleeFilters
 from app.services.exports import write_enrollees
-app = create_app(SQLALCHEMY_DATABASE_URI=%(url)r)
+app = create_app(SQLALCHEMY_DATABASE_URI=%(url)r, SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")
 with app.app_context():
     user = db.session.query(AppUser).filter_by(username="bench_province").one()
     scope = Scope.for_user(user)

@@ -111,6 +111,12 @@ class Enterprise(TimestampMixin, ReviewableMixin, Model):
     def is_approved(self):
         return self.review_state == "approved"
 
+    @property
+    def masked_contact_mobile(self):
+        from app.validators import mask_mobile
+
+        return mask_mobile(self.contact_mobile)
+
     def __repr__(self):
         return self.name
 

@@ -120,6 +120,12 @@ class Enrollment(TimestampMixin, Model):
         return mask_id_number(self.id_number)
 
     @property
+    def masked_mobile(self):
+        from app.validators import mask_mobile
+
+        return mask_mobile(self.mobile)
+
+    @property
     def is_paid(self):
         return self.paid_at is not None
 

@@ -1,5 +1,5 @@
 """Security manager: our user model, the role-choosing login, the login rate limit and per-request checks."""
-from flask import flash, g, jsonify, make_response, redirect, render_template, request
+from flask import flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
@@ -17,8 +17,14 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from app.extensions import db
 from app.security.models import AppUser
 from app.services import ServiceError
+
+SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
+# What an account that must change its password may still open (plus static files).
+PASSWORD_CHANGE_ENDPOINTS = {"ChangePasswordView.this_form_get", "ChangePasswordView.this_form_post",
+                             "LoginView.logout", "LoginView.login", "LocaleView.index"}
 
 # The seed's login page: 主管部门 first (the default), then 培训机构 and 企业; 系统管理员 last.
 LOGIN_OPTIONS = [
@@ -59,9 +65,25 @@ class LoginView(AuthDBView):
                 flash(refused.message, "danger")
             else:
                 login_user(user, remember=False)
+                session[SESSION_VERSION_KEY] = user.session_version
                 next_url = request.args.get("next")
                 return redirect(get_safe_redirect(next_url) if next_url else self.appbuilder.get_url_for_index)
         return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
+
+    @expose("/logout/", methods=["POST"])
+    def logout(self):
+        """退出: a POST with the CSRF token (FAB's is a GET any page could trigger); every session of the
+        account ends, so a copy of the cookie taken before stops working too."""
+        from app.services import accounts, audit
+
+        if current_user.is_authenticated:
+            user = db.session.get(AppUser, current_user.id)
+            accounts.end_sessions(user)
+            audit.record("logout", user, user=user)
+            db.session.commit()
+        logout_user()
+        session.pop(SESSION_VERSION_KEY, None)
+        return redirect(self.appbuilder.get_url_for_login)
 
 
 class AppUserView(UserDBModelView):
@@ -107,6 +129,23 @@ class AppSecurityManager(SecurityManager):
         if self.is_auth_limited and api is not None and api.blueprint is not None:
             self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
 
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager; access and refresh tokens carry the account's session_version, so 退出, 修改密码,
+        重置密码 and 停用 end REST API tokens as they end browser sessions."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.additional_claims_loader
+        def _session_version(identity):
+            user = db.session.get(AppUser, int(identity))
+            return {SESSION_VERSION_KEY: user.session_version if user is not None else None}
+
+        @jwt_manager.token_in_blocklist_loader
+        def _session_ended(_jwt_header, jwt_data):
+            user = db.session.get(AppUser, int(jwt_data["sub"]))
+            return user is None or jwt_data.get(SESSION_VERSION_KEY) != user.session_version
+
+        return jwt_manager
+
     def auth_user_db(self, username, password):
         """FAB's password check (used by the REST API's token login): our lockout, refusals and 操作日志."""
         from app.services.accounts import API_LOGIN, authenticate
@@ -117,24 +156,41 @@ class AppSecurityManager(SecurityManager):
             return None
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """A REST API token stops working when its account may no longer log in (e.g. 注销)."""
+        """A REST API token stops working when its account may no longer log in (e.g. 注销) or must first
+        change its password."""
         from app.services.accounts import login_refusal
 
         user = super().load_user_jwt(_jwt_header, jwt_data)
-        if user is not None and login_refusal(user):
+        # An account whose password someone else chose changes it in the browser before it uses the API.
+        if user is not None and (login_refusal(user) or user.must_change_password):
             g.user = current_user  # anonymous again
             return None
         return user
 
     @staticmethod
     def before_request():
-        """Bind the user and log out accounts that lost the right to be logged in (e.g. 注销)."""
+        """Bind the user; log out accounts that lost the right to be logged in (e.g. 注销) and sessions ended by
+        退出, 修改密码, 重置密码 or 停用; send an account whose password someone else chose to 修改密码."""
         from app.services.accounts import login_refusal
 
         g.user = current_user
-        if current_user.is_authenticated:
-            refusal = login_refusal(current_user)
-            if refusal:
-                logout_user()
-                flash(_("您已退出登录：%(reason)s", reason=refusal), "danger")
-                g.user = current_user
+        if not current_user.is_authenticated:
+            return None
+        refusal = login_refusal(current_user)
+        if refusal:
+            logout_user()
+            flash(_("您已退出登录：%(reason)s", reason=refusal), "danger")
+            g.user = current_user
+        elif session.get(SESSION_VERSION_KEY) != current_user.session_version:
+            logout_user()
+            session.pop(SESSION_VERSION_KEY, None)
+            flash(_("登录已失效（账号已退出、修改或重置密码、或被停用），请重新登录"), "warning")
+            g.user = current_user
+        elif current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS \
+                and request.endpoint not in ("static", "appbuilder.static"):
+            message = _("首次登录或密码被重置后，须先修改密码")
+            if request.path.startswith("/api/"):
+                return make_response(jsonify(message=message), 403)
+            flash(message, "warning")
+            return redirect(url_for("ChangePasswordView.this_form_get"))
+        return None

@@ -1,6 +1,6 @@
 """The user account: FAB's ab_user extended with the organisation it belongs to."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship
 
 ACCOUNT_TYPES = {
@@ -21,6 +21,10 @@ class AppUser(User):
     enterprise_id = Column(Integer, ForeignKey("enterprise.id"), index=True)
     locked_until = Column(DateTime)
     password_changed_at = Column(DateTime)
+    # Bumped by 退出, 修改密码, 重置密码 and 停用: a session cookie carrying an older number no longer logs in.
+    session_version = Column(Integer, nullable=False, default=0, server_default="0")
+    # Set when someone else chose the password (account created or reset by a department or the administrator).
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
     department = relationship("Department", foreign_keys=[department_id])
     institution = relationship("Institution", foreign_keys=[institution_id])
     enterprise = relationship("Enterprise", foreign_keys=[enterprise_id])

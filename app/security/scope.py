@@ -246,16 +246,26 @@ _OWNER_MODELS = {
 }
 
 
+def _owned_files(owner_type, owner_ids):
+    return (UploadedFile.owner_type == owner_type) & UploadedFile.owner_id.in_(owner_ids)
+
+
 def _file_rule(s):
-    clauses = []
-    for owner_type, model in _OWNER_MODELS.items():
-        if s.kind == "enterprise" and owner_type == "institution":
-            # Enterprises see active institutions to choose plans, not the institutions' documents.
-            continue
-        inner = s.criterion(model)
-        clauses.append((UploadedFile.owner_type == owner_type)
-                       & UploadedFile.owner_id.in_(select(model.id).where(inner)))
-    return or_(*clauses)
+    """A file goes to its owner and to the departments that review or supervise the owner; no one else.
+
+    Not the owner's visibility rule: an institution sees the enterprises whose workers it trains, an enterprise
+    sees active institutions, and neither may open the other's documents.
+    """
+    if s.kind == "department":
+        return or_(*(_owned_files(owner_type, select(model.id).where(s.criterion(model)))
+                     for owner_type, model in _OWNER_MODELS.items()))
+    if s.kind == "enterprise":
+        return or_(_owned_files("enterprise", [s.enterprise_id]),
+                   _owned_files("worker", select(Worker.id).where(Worker.enterprise_id == s.enterprise_id)))
+    if s.kind == "institution":
+        return or_(_owned_files("institution", [s.institution_id]),
+                   _owned_files("staff", select(Staff.id).where(Staff.institution_id == s.institution_id)))
+    return None
 
 
 def _review_record_rule(s):

@@ -28,6 +28,7 @@ def authenticate(username, password, account_type):
     username = (username or "").strip()
     user = db.session.query(AppUser).filter(AppUser.username == username).one_or_none() if username else None
     now = _now()
+    logged = None  # what the 操作日志 says when it is more than the person is told
     try:
         if account_type not in ACCOUNT_TYPES and account_type != API_LOGIN:
             raise ServiceError(_("请选择登录身份"))
@@ -36,10 +37,12 @@ def authenticate(username, password, account_type):
             check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "x")
             raise ServiceError(_("用户名或密码错误"))
         if user.locked_until and user.locked_until > now:
-            raise ServiceError(_locked_message(user))
+            # Told like a wrong password: a lock message would tell that the username exists.
+            logged = _locked_message(user)
+            raise ServiceError(_("用户名或密码错误"))
         if not check_password_hash(user.password or "", password):
             if _count_failure(user, now):
-                raise ServiceError(_locked_message(user))
+                logged = _locked_message(user)
             raise ServiceError(_("用户名或密码错误"))
         if account_type != API_LOGIN and user.account_type != account_type:
             raise ServiceError(_("该账号不是“%(chosen)s”账号，请选择“%(right)s”登录",
@@ -49,7 +52,7 @@ def authenticate(username, password, account_type):
             raise ServiceError(refusal)
     except ServiceError as refused:
         audit.record("login_failure", user, user=user, username=username or "-",
-                     detail=_login_detail(account_type, refused.message))
+                     detail=_login_detail(account_type, logged or refused.message))
         db.session.commit()
         raise
     user.fail_login_count = 0
@@ -101,40 +104,73 @@ def login_refusal(user):
     return None
 
 
+class AccountLocked(ServiceError):
+    """Too many wrong passwords while logged in (修改密码): the account is locked and its sessions end."""
+
+
 def change_password(user, old_password, new_password, confirm):
-    """修改密码: the old password must match; the new one must meet the policy."""
+    """修改密码: the old password must match (a wrong one counts towards the lockout); the new one must meet
+    the policy and differ from the old. Every other session of the account ends (the caller keeps its own)."""
+    now = _now()
+    if user.locked_until and user.locked_until > now:
+        raise AccountLocked(_locked_message(user), field="old_password")
     if not check_password_hash(user.password or "", old_password or ""):
+        locked = _count_failure(user, now)
+        audit.record("change_password_failure", user, user=user,
+                     detail=_locked_message(user) if locked else _("原密码不正确"))
+        if locked:
+            end_sessions(user)
+        db.session.commit()
+        if locked:
+            raise AccountLocked(_locked_message(user), field="old_password")
         raise ServiceError(_("原密码不正确"), field="old_password")
     set_password(user, new_password, confirm)
+    user.must_change_password = False
     audit.record("change_password", user, user=user)
     db.session.commit()
 
 
-def set_password(user, new_password, confirm=None):
-    """Validate and set a password (no commit)."""
+def set_password(user, new_password, confirm=None, *, chosen_by_owner=True):
+    """Validate and set a password (no commit); every open session of the account ends.
+
+    chosen_by_owner=False (a department or the administrator set it): the owner must change it at next login.
+    """
     problem = password_problem(new_password)
     if problem:
         raise ServiceError(problem, field="password")
+    if user.password and check_password_hash(user.password, new_password):
+        raise ServiceError(_("新密码不能与原密码相同"), field="password")
     if confirm is not None and confirm != new_password:
         raise ServiceError(_("两次输入的密码不一致"), field="confirm_password")
     user.password = generate_password_hash(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.password_changed_at = _now()
     user.fail_login_count = 0
     user.locked_until = None
+    user.must_change_password = not chosen_by_owner
+    end_sessions(user)
+
+
+def end_sessions(user):
+    """Every session of `user` opened so far ends at its next request (退出, 修改密码, 重置密码, 停用; no commit)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def create_user(username, password, account_type, *, name, email=None,
-                department_id=None, institution_id=None, enterprise_id=None):
-    """Create an account bound to its organisation (no commit)."""
+                department_id=None, institution_id=None, enterprise_id=None, chosen_by_owner=True):
+    """Create an account bound to its organisation (no commit).
+
+    chosen_by_owner=False when someone else creates it (a department, the administrator): the password is
+    then changed at first login.
+    """
     user = AppUser(username=username, first_name=name, email=email, department_id=department_id,
                    institution_id=institution_id, enterprise_id=enterprise_id)
-    prepare_new_user(user, password, account_type)
+    prepare_new_user(user, password, account_type, chosen_by_owner=chosen_by_owner)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def prepare_new_user(user, password, account_type):
+def prepare_new_user(user, password, account_type, *, chosen_by_owner=True):
     """Check and complete a new account: unique name, password policy, role of its type (no commit)."""
     from app.security.roles import role_for_account_type
 
@@ -147,7 +183,8 @@ def prepare_new_user(user, password, account_type):
     user.last_name = user.last_name or ""
     user.active = True
     user.email = user.email or "%s@users.invalid" % user.username
-    set_password(user, password)
+    user.password = None  # FAB's add form put the plain text here; set_password hashes it
+    set_password(user, password, chosen_by_owner=chosen_by_owner)
     role = current_app.appbuilder.sm.find_role(role_for_account_type(account_type))
     user.roles = [role] if role is not None else []
     audit.record("create_user", None, detail="%s（%s）" % (user.username, ACCOUNT_TYPES[account_type]),

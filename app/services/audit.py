@@ -14,6 +14,8 @@ ACTION_LABELS = {
     "login_success": _l("登录成功"),
     "login_failure": _l("登录失败"),
     "change_password": _l("修改密码"),
+    "change_password_failure": _l("修改密码失败"),
+    "logout": _l("退出"),
     "create_user": _l("创建账号"),
     "enable_user": _l("启用账号"),
     "disable_user": _l("停用账号"),

@@ -21,6 +21,7 @@ from app.models import (
     Certificate, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, TrainingPlan,
     Worker,
 )
+from app.security.filters import contains
 from app.validators import mask_id_number, normalize_id_number
 
 # Progress statuses in the seed's wording (SPEC §7).
@@ -109,10 +110,6 @@ class EnrolleeFilters:
         return bool(self.as_dict())
 
 
-def _like(text):
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None):
     """SELECT `columns` FROM enrollment JOIN training_plan WHERE <scope> AND <filters> (no order, no limit)."""
     today = today or datetime.date.today()
@@ -122,7 +119,7 @@ def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None):
     for key, column in INFIX_FILTERS.items():
         value = getattr(filters, key)
         if value:
-            query = query.where(column.like(_like(value), escape="\\"))
+            query = query.where(contains(column, value))
     if filters.id_number:
         query = query.where(Enrollment.id_number == filters.id_number)
     if filters.mobile:

@@ -549,7 +549,8 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
         raise ServiceError("两次输入的密码不一致", field="confirm_password")
 
     def work():
-        account = accounts.create_user(username, password, "institution", name=name, institution_id=institution.id)
+        account = accounts.create_user(username, password, "institution", name=name, institution_id=institution.id,
+                                       chosen_by_owner=False)
         audit.record("create_manager_account", account, user=user,
                      detail="培训机构：%s（%s）" % (institution.name, institution.code))
         return account
@@ -562,7 +563,7 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
 
 def set_manager_active(account_id, active, *, user=None):
     """停用 / 启用 a manager account (a 注销 institution's accounts may be disabled, not enabled)."""
-    from app.services import audit
+    from app.services import accounts, audit
 
     user, scope = _actor(user)
     account = _managed_account(scope, account_id)
@@ -572,6 +573,8 @@ def set_manager_active(account_id, active, *, user=None):
     def work():
         if bool(account.active) != bool(active):
             account.active = bool(active)
+            if not active:
+                accounts.end_sessions(account)
             audit.record("enable_user" if active else "disable_user", account, user=user,
                          detail="培训机构：%s" % account.institution.name)
         return account
@@ -588,7 +591,7 @@ def reset_manager_password(account_id, password, confirm=None, *, user=None):
     _require_active(account.institution, "重置其账号密码")
 
     def work():
-        accounts.set_password(account, password, confirm)
+        accounts.set_password(account, password, confirm, chosen_by_owner=False)
         audit.record("reset_password", account, user=user, detail="培训机构：%s" % account.institution.name)
         return account
 

@@ -6,15 +6,20 @@ out-of-scope id answers 404 exactly like a missing one. The APIs below are read-
 plain columns only: with a relationship in add/edit/show/list columns FAB's `_info` would list the
 rows of the whole related table (`add_columns.values`), and related objects would be serialised.
 """
-from flask import current_app
+import json
+
+import prison
+from flask import current_app, jsonify, make_response, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
 from flask_appbuilder.exceptions import FABException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 from sqlalchemy.orm import RelationshipProperty
 
 from app.models import Enrollment, Enterprise, TrainingPlan
+from app.security.filters import SENSITIVE_MESSAGE, is_sensitive
 from app.security.scope import INT_MAX, INT_MIN
 from app.views.base import SCOPE
 
@@ -28,6 +33,7 @@ LABELS = {
     "review_opinion": "审核意见", "submitted_at": "上报时间", "accepted_at": "受理时间", "reviewed_at": "审核时间",
     "plan_id": "培训计划编号", "worker_id": "学员编号", "enterprise_id": "企业编号", "exam_plan_id": "考核计划编号",
     "worker_name": "姓名", "masked_id_number": "身份证号", "id_number": "身份证号", "mobile": "手机号",
+    "masked_mobile": "手机号", "masked_contact_mobile": "联系人手机",
     "enterprise_name": "企业名称", "institution_name": "培训机构名称", "plan_name": "培训计划名称",
     "exam_plan_name": "考核计划名称", "exam_status": "考核计划", "score_status": "成绩报审", "cert_status": "培训证书",
     "enrolled_at": "报名时间", "paid_at": "缴费时间", "in_class": "已开班", "attendance_result": "考勤结果",
@@ -98,8 +104,11 @@ class ScopedModelRestApi(ModelRestApi):
         return min(page, INT_MAX // limit), page_size  # an OFFSET the database accepts
 
     def _handle_filters_args(self, rison_args):
-        """Integer filter values the database cannot hold are a 400, not a 500."""
+        """Integer filter values the database cannot hold are a 400, not a 500; 身份证号 and 手机号 take only a
+        whole-value `eq` (the only filter they have): any other operator is a 400, not silently ignored."""
         for flt in rison_args.get("filters", []) or []:
+            if is_sensitive(flt.get("col", "")) and flt.get("opr") != "eq":
+                raise FABException(str(SENSITIVE_MESSAGE))
             column = getattr(self.datamodel.obj, str(flt.get("col", "")), None)
             python_type = getattr(getattr(column, "type", None), "python_type", None) if column is not None else None
             if python_type is int:
@@ -112,6 +121,12 @@ class ScopedModelRestApi(ModelRestApi):
                     if not ok:
                         raise FABException("筛选值“%s”不是有效的编号" % value)
         return super()._handle_filters_args(rison_args)
+
+    def response_400(self, message=None):
+        """FAB's refusals of a `q` its schema does not accept are English: the person gets the Chinese message."""
+        if message is None or str(message).startswith("Not a valid rison"):
+            message = _("查询参数 q 的格式不正确")
+        return super().response_400(message=message)
 
     # An id no integer column can hold answers 404 (FAB would hand it to the database: a 500).
     def _pk_possible(self, pk):
@@ -161,13 +176,13 @@ class TrainingPlanApi(ScopedModelRestApi):
 
 
 ENROLLMENT_COLUMNS = ["id", "plan_id", "worker_id", "enterprise_id", "institution_id", "exam_plan_id", "worker_name",
-                      "masked_id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
+                      "masked_id_number", "masked_mobile", "enterprise_name", "institution_name", "plan_name",
                       "exam_plan_name", "exam_status", "score_status", "cert_status", "enrolled_at", "paid_at",
                       "in_class", "attendance_result", "cancelled_at"]
 
 
 class EnrollmentApi(ScopedModelRestApi):
-    """报名 (read-only; 身份证号 masked)."""
+    """报名 (read-only; 身份证号 and 手机号 masked, searched only by the whole number)."""
 
     resource_name = "enrollment"
     class_permission_name = "EnrollmentApi"
@@ -182,7 +197,7 @@ class EnrollmentApi(ScopedModelRestApi):
 
 
 ENTERPRISE_COLUMNS = ["id", "name", "uscc", "region_code", "address", "legal_representative", "contact_person",
-                      "contact_mobile", "qualification_category", "qualification_grade", "qualification_cert_no",
+                      "masked_contact_mobile", "qualification_category", "qualification_grade", "qualification_cert_no",
                       "review_state", "review_opinion", "submitted_at", "reviewed_at", "created_at"]
 
 
@@ -207,3 +222,25 @@ def register_api(appbuilder):
     """Register the REST APIs under /api/v1/; their grants live in app.security.roles."""
     for api in APIS:
         appbuilder.add_api(api)
+    current_app.before_request(refuse_malformed_queries)  # register_views runs in the app context
+
+
+MAX_QUERY_LENGTH = 4000
+
+
+def refuse_malformed_queries():
+    """A `?q=` that is neither rison nor JSON is a 400 with a Chinese message before FAB parses it: FAB's
+    parser recurses on `((((…` until Python gives up (a 500), and its own refusals are in English."""
+    value = request.args.get("q") if request.path.startswith("/api/") else None
+    if not value:
+        return None
+    try:
+        if len(value) > MAX_QUERY_LENGTH:
+            raise ValueError("too long")
+        try:
+            prison.loads(value)
+        except prison.decoder.ParserException:
+            json.loads(value)
+    except Exception:  # RecursionError included
+        return make_response(jsonify(message=_("查询参数 q 的格式不正确")), 400)
+    return None

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
 from app.models import Enrollment, TrainingPlan, Worker
+from app.security.filters import contains
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import enrollment as enrollment_service
@@ -294,8 +295,7 @@ class EnrollPlanView(ReadOnlyScopedView):
         if scope.kind == "enterprise":
             statement = select(Worker).where(scope.criterion(Worker)).order_by(Worker.name).limit(200)
             if query:
-                like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                statement = statement.where(Worker.name.like(like, escape="\\") | (Worker.id_number == query.upper())
+                statement = statement.where(contains(Worker.name, query) | (Worker.id_number == query.upper())
                                             | (Worker.mobile == query))
             roster = [w for w in db.session.execute(statement).scalars() if w.id not in taken]
         return self.render_template(

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.services import enterprises
 from app.services.dictionaries import DictSelectField
+from app.security.passwords import POLICY_HINT
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 FILE_HINT = _l("PDF、JPG或PNG格式")
@@ -71,6 +72,6 @@ class EnterpriseRegistrationForm(EnterpriseDataForm):
 
     username = StringField(_l("用户名"), description=_l("3至64位字母、数字或 _ . @ -，用于登录"),
                            render_kw={"maxlength": 64, "autocomplete": "username"})
-    password = PasswordField(_l("密码"), description=_l("至少8位，且须同时包含字母和数字"),
+    password = PasswordField(_l("密码"), description=POLICY_HINT,
                              render_kw={"autocomplete": "new-password"})
     confirm_password = PasswordField(_l("确认密码"), render_kw={"autocomplete": "new-password"})

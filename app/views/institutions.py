@@ -17,7 +17,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import db
 from app.models import Institution, Staff
 from app.models.org import INSTITUTION_STATUS, STAFF_CATEGORIES
+from app.security.filters import contains
 from app.security.models import AppUser
+from app.security.passwords import POLICY_HINT
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import institutions as service
@@ -109,13 +111,13 @@ class AccountForm(DynamicForm):
         DataRequired(message=_l("请填写用户名")), Length(max=64, message=_l("用户名不能超过64个字符"))])
     first_name = StringField(_l("姓名"), filters=[strip], validators=[
         DataRequired(message=_l("请填写姓名")), Length(max=64, message=_l("姓名不能超过64个字"))])
-    password = PasswordField(_l("初始密码"), description=_l("至少8位，须同时包含字母和数字"),
+    password = PasswordField(_l("初始密码"), description=POLICY_HINT,
                              validators=[DataRequired(message=_l("请填写初始密码"))])
     confirm_password = PasswordField(_l("确认密码"), validators=[DataRequired(message=_l("请再次输入密码"))])
 
 
 class PasswordForm(DynamicForm):
-    password = PasswordField(_l("新密码"), description=_l("至少8位，须同时包含字母和数字"),
+    password = PasswordField(_l("新密码"), description=POLICY_HINT,
                              validators=[DataRequired(message=_l("请填写新密码"))])
     confirm_password = PasswordField(_l("确认密码"), validators=[DataRequired(message=_l("请再次输入密码"))])
 
@@ -173,9 +175,8 @@ class FilterInstitutionName(BaseFilter):
         text = (value or "").strip()
         if not text:
             return query
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return query.filter(self.model.institution_id.in_(
-            select(Institution.id).where(Institution.name.like(pattern, escape="\\"))))
+            select(Institution.id).where(contains(Institution.name, text))))
 
 
 class SearchFieldsMixin:

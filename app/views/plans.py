@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.extensions import db
 from app.models import Institution, TrainingPlan
+from app.security.filters import contains
 from app.security.scope import current_scope
 from app.services import ServiceError, submissions
 from app.services import plans as plan_service
@@ -66,9 +67,8 @@ class FilterInstitutionName(BaseFilter):
         text = (value or "").strip()
         if not text:
             return query
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return query.filter(TrainingPlan.institution_id.in_(
-            select(Institution.id).where(Institution.name.like(pattern, escape="\\"))))
+            select(Institution.id).where(contains(Institution.name, text))))
 
 
 class FilterProgress(BaseFilter):

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import Certificate, ExamPlan, PushOutbox, ScoreReport, Worker
+from app.security.filters import contains, starts_with
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import certificates as certificate_service
@@ -78,11 +79,6 @@ CERT_STATUS_LABELS = {"generated": _l("证书已生成未推送"), "pushed": _l(
 PUSH_STATUS_LABELS = {"pushed": _l("已推送"), "pending": _l("待推送"), "retrying": _l("推送失败，等待重试"),
                       "failed": _l("推送失败"), "none": _l("未推送"), "cancelled": _l("已撤销，不推送")}
 CONTROL = {"class": "form-control"}
-
-
-def _like_pattern(text, prefix_only=False):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%" if prefix_only else "%" + escaped + "%"
 
 
 def local_path(value):
@@ -155,7 +151,7 @@ class FilterWorkerName(BaseFilter):
         if not text:
             return query
         return query.filter(Certificate.worker_id.in_(
-            select(Worker.id).where(Worker.name.like(_like_pattern(text), escape="\\"))))
+            select(Worker.id).where(contains(Worker.name, text))))
 
 
 class FilterWorkerIdNumber(BaseFilter):
@@ -178,7 +174,7 @@ class FilterNumberStartsWith(FilterStartsWith):
         text = (value or "").strip()[:32]
         if not text:
             return query
-        return query.filter(Certificate.number.like(_like_pattern(text, prefix_only=True), escape="\\"))
+        return query.filter(starts_with(Certificate.number, text))
 
 
 class FilterNumberEqual(FilterEqual):

@@ -15,6 +15,7 @@ from app.models import (
     AuditLog, Department, DictItem, DictType, Enterprise, Institution, Region, SystemSetting,
 )
 from app.security.models import AppUser
+from app.security.passwords import POLICY_HINT
 from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
@@ -373,7 +374,7 @@ class AccountView(ScopedModelView):
             UniqueValue(AppUser, "username", _l("用户名“%(value)s”已存在"))]),
         "password": PasswordField(_l("初始密码"), validators=[DataRequired(message=_l("请填写初始密码")),
                                                             PasswordComplexityValidator()],
-                                  description=_l("至少8位，须同时包含字母和数字")),
+                                  description=POLICY_HINT),
     }
     audit_changes = False  # accounts.prepare_new_user writes its own log row
     validators_columns = {"username": [DataRequired(message=_l("请填写用户名")), Length(max=64)],
@@ -385,6 +386,8 @@ class AccountView(ScopedModelView):
 
         for user in items:
             user.active = not user.active
+            if not user.active:
+                accounts.end_sessions(user)
             audit.record("enable_user" if user.active else "disable_user", user)
         db.session.commit()
         flash("已更新 %d 个账号" % len(items), "success")
@@ -394,4 +397,4 @@ class AccountView(ScopedModelView):
         """Only 主管部门 accounts are created here; the service checks name and password policy."""
         if item.department is None:
             raise ServiceError("请选择主管部门")
-        accounts.prepare_new_user(item, item.password, "department")
+        accounts.prepare_new_user(item, item.password, "department", chosen_by_owner=False)

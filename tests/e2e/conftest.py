@@ -111,7 +111,8 @@ def page(browser, base_url, request):
     """A fresh browser context (zh-CN) per test; requests to other hosts are refused and recorded.
 
     `page.external_requests` lists them (the console must work offline, SPEC §12);
-    `page.js_errors` lists uncaught JavaScript errors. A failing test leaves a screenshot in
+    `page.js_errors` lists uncaught JavaScript errors; anything the Content-Security-Policy blocks fails the
+    test. A failing test leaves a screenshot in
     var/e2e-screenshots/.
     """
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
@@ -128,6 +129,10 @@ def page(browser, base_url, request):
     tab.external_requests = external
     tab.js_errors = []
     tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    # A script or style the Content-Security-Policy blocks shows only as a console error: any of them fails the test.
+    csp_violations = []
+    tab.on("console", lambda message: csp_violations.append(message.text)
+           if message.type == "error" and "Content Security Policy" in message.text else None)
     yield tab
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -138,6 +143,7 @@ def page(browser, base_url, request):
         except Exception:  # the screenshot is a courtesy; never hide the real failure
             pass
     context.close()
+    assert csp_violations == [], "Content-Security-Policy 拦截了页面内容：%s" % csp_violations
 
 
 def commit_fixture_data():
@@ -180,7 +186,12 @@ def alerts(page):
 
 
 def logout(page, base_url):
-    page.goto(base_url + "/logout/")
+    """退出 as people do: the user menu's 退出 button (a POST with the CSRF token; GET /logout/ is refused)."""
+    if page.locator("#user-menu").count() == 0:
+        page.goto(base_url + "/")
+    page.click("#user-menu > a.dropdown-toggle")
+    with page.expect_navigation():
+        page.click("#link-logout")
 
 
 def top_menu(page):

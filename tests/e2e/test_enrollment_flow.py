@@ -6,7 +6,7 @@ from app.demo import make_id_number
 from app.extensions import db
 from app.models import Enrollment
 from tests import factories
-from tests.e2e.conftest import alerts, login_as
+from tests.e2e.conftest import alerts, login_as, logout
 
 WORKER = "浏览器学员"
 
@@ -40,7 +40,7 @@ def test_enterprise_enrolls_institution_pays_opens_and_confirms(page, base_url, 
         page.click("#btn-enroll")
     assert "报名成功：1人" in alerts(page)
     assert "待缴费" in page.locator("#my-enrollments").inner_text()
-    page.goto(base_url + "/logout/")
+    logout(page, base_url)
 
     # 培训机构: 报名管理 → 缴费确认, 开班, 考勤 and 确认考勤
     login_as(page, base_url, personas.inst_a_user, "institution")

@@ -1,9 +1,10 @@
 """In a real browser: a department sets up an institution with staff and a manager account, the account
-logs in, the department 注销 the institution, and the same login is refused with the Chinese message."""
+logs in (and first replaces the password the department chose), the department 注销 the institution, and the
+same login is refused with the Chinese message."""
 from app.demo import make_uscc
 from tests.e2e.conftest import alerts, login_as, logout, top_menu
 
-MANAGER, MANAGER_PASSWORD = "browser_mgr", "Manager2026"
+MANAGER, INITIAL_PASSWORD, MANAGER_PASSWORD = "browser_mgr", "Initial2026", "Manager2026"
 NAME = "西湖浏览器测试建筑培训学校"
 
 
@@ -58,15 +59,23 @@ def test_set_up_staff_account_login_then_cancel_refuses_login(page, base_url, pe
         page.click("#btn-add-account")
     page.fill("#username", MANAGER)
     page.fill("#first_name", "浏览器管理员")
-    page.fill("#password", MANAGER_PASSWORD)
-    page.fill("#confirm_password", MANAGER_PASSWORD)
+    page.fill("#password", INITIAL_PASSWORD)
+    page.fill("#confirm_password", INITIAL_PASSWORD)
     save(page)
     assert MANAGER in page.locator("#accounts-table").inner_text(), alerts(page)
     logout(page, base_url)
 
-    # the account logs in and sees its own institution
-    login_as(page, base_url, MANAGER, "institution", password=MANAGER_PASSWORD)
-    assert "/login" not in page.url, alerts(page)
+    # the account logs in, is sent to 修改密码 (someone else chose its password), then sees its own institution
+    login_as(page, base_url, MANAGER, "institution", password=INITIAL_PASSWORD)
+    assert "/changepassword/form" in page.url, alerts(page)
+    assert "首次登录或密码被重置后，须先修改密码" in alerts(page)
+    page.goto(base_url + "/myinstitutionview/list/")
+    assert "/changepassword/form" in page.url
+    page.fill("#old_password", INITIAL_PASSWORD)
+    page.fill("#password", MANAGER_PASSWORD)
+    page.fill("#confirm_password", MANAGER_PASSWORD)
+    save(page)
+    assert "密码已修改" in alerts(page)
     page.goto(base_url + "/myinstitutionview/list/")
     assert NAME in page.content() and "3301002" in page.content()
     logout(page, base_url)

@@ -61,15 +61,17 @@ def test_lockout_after_the_configured_failures_and_until_when(app, personas):
         assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
     assert _fresh(personas.city).locked_until is None
     before = datetime.datetime.now().replace(microsecond=0)
-    locking = _refusal("city", "Wrong0pass", "department")  # the failure that locks says so at once
+    # The lock is told like a wrong password: its own message would tell that the username exists.
+    locking = _refusal("city", "Wrong0pass", "department")
     locked_until = _fresh(personas.city).locked_until
     minutes = app.config["LOGIN_LOCK_MINUTES"]
     assert before + datetime.timedelta(minutes=minutes) <= locked_until
     assert locked_until <= before + datetime.timedelta(minutes=minutes, seconds=5)
+    assert locking == "用户名或密码错误"
+    assert _refusal("city", PASSWORD, "department") == "用户名或密码错误"  # the right password is refused while locked
+    assert _refusal("city", "Wrong0pass", "department") == "用户名或密码错误"
     expected = "登录失败次数过多，账号已锁定至%s，请届时再试" % locked_until.strftime("%Y-%m-%d %H:%M")
-    assert locking == expected
-    assert _refusal("city", PASSWORD, "department") == expected  # the right password is refused while locked
-    assert _refusal("city", "Wrong0pass", "department") == expected
+    assert [r.detail for r in _audit("login_failure")[-3:]] == ["登录身份：主管部门；" + expected] * 3
     assert _fresh(personas.city).locked_until == locked_until  # failures while locked do not extend it
     # the lock expires on its own
     user = _fresh(personas.city)
@@ -87,7 +89,8 @@ def test_lockout_follows_the_config(app, personas, monkeypatch):
     locked_until = _fresh(personas.county).locked_until
     assert locked_until is not None
     assert locked_until - datetime.datetime.now() <= datetime.timedelta(minutes=1, seconds=1)
-    assert "账号已锁定" in _refusal("county", PASSWORD, "department")
+    assert _refusal("county", PASSWORD, "department") == "用户名或密码错误"
+    assert "账号已锁定" in _audit("login_failure")[-1].detail
 
 
 def test_a_successful_login_resets_the_counter(app, personas):
@@ -148,13 +151,19 @@ def test_login_updates_counters(personas):
     assert user.login_count == 1 and user.last_login is not None
 
 
-@pytest.mark.parametrize("password, ok", [
-    ("Passw0rd", True), ("abcdefg1", True), ("12345678a", True), ("中文密码abc123", True),
-    ("abcdefgh", False), ("12345678", False), ("abc123", False), ("", False), (None, False),
+RUN_TEXT = "密码不能包含4个及以上连续或相同的字符（如abcd、1234、aaaa）"
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("Passw0rd", None), ("Build2026", None), ("pass#w0rd", None), ("PASS-W0RD", None), ("中文密码Abc135", None),
+    ("abcdefg1", POLICY_TEXT), ("12345678a", POLICY_TEXT), ("        1a", POLICY_TEXT), ("Pass w0rd9", POLICY_TEXT),
+    ("Passw0rd\t", POLICY_TEXT), ("abcdefgh", POLICY_TEXT), ("12345678", POLICY_TEXT), ("Ab1", POLICY_TEXT),
+    ("", POLICY_TEXT), (None, POLICY_TEXT),
+    ("Abcdefg1", RUN_TEXT), ("Zx98765q", RUN_TEXT), ("Paaaasw0rd", RUN_TEXT), ("Qwert1234", RUN_TEXT),
 ])
-def test_password_policy(password, ok):
-    assert password_problem(password) == (None if ok else POLICY_TEXT)
-    assert POLICY_TEXT == "密码至少8位，且须同时包含字母和数字"
+def test_password_policy(password, problem):
+    assert password_problem(password) == problem
+    assert POLICY_TEXT == "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"
 
 
 def test_change_password(personas):
@@ -164,7 +173,7 @@ def test_change_password(personas):
     assert (refused.value.message, refused.value.field) == ("原密码不正确", "old_password")
     with pytest.raises(ServiceError) as refused:
         accounts.change_password(user, PASSWORD, "short1", "short1")
-    assert (refused.value.message, refused.value.field) == ("密码至少8位，且须同时包含字母和数字", "password")
+    assert (refused.value.message, refused.value.field) == (POLICY_TEXT, "password")
     with pytest.raises(ServiceError) as refused:
         accounts.change_password(user, PASSWORD, "NewPassw0rd", "NewPassw0rd2")
     assert (refused.value.message, refused.value.field) == ("两次输入的密码不一致", "confirm_password")
@@ -185,7 +194,7 @@ def test_create_user_checks_name_and_policy_and_leaves_nothing_behind(personas):
         ("city", PASSWORD, "用户名“city”已存在"),
         (" city ", PASSWORD, "用户名“city”已存在"),
         ("", PASSWORD, "请填写用户名"),
-        ("newdept", "weakpass", "密码至少8位，且须同时包含字母和数字"),
+        ("newdept", "weakpass", POLICY_TEXT),
     ]:
         with pytest.raises(ServiceError) as refused:
             accounts.create_user(username, password, "department", name="新部门",

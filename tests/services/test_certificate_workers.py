@@ -44,7 +44,9 @@ class Worker:
         self.args = [CELERY, "-A", "app.celery_worker", "worker", "-Q", queue, "-n", self.name, "-l", "INFO",
                      "--pool", pool, "--concurrency", "1", "--without-mingle", "--without-gossip"]
         database = current_app.config["SQLALCHEMY_DATABASE_URI"]  # the tests' own (per xdist process)
+        # On PostgreSQL a worker without SECRET_KEY refuses to start: it signs with the tests' key.
         self.env = dict(os.environ, DATABASE_URL=database, APP_VAR_DIR=str(tmp_path),
+                        SECRET_KEY=current_app.config["SECRET_KEY"],
                         CERTIFICATE_ISSUE_PAUSE=str(pause), CELERY_VISIBILITY_TIMEOUT=str(visibility))
         if beat_every is not None:  # embedded beat, as `make run` starts it
             self.args += ["-B", "--schedule", str(tmp_path / ("%s-beat" % name))]

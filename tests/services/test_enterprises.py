@@ -56,7 +56,7 @@ def documents(**changes):
 
 
 def account(**changes):
-    values = {"username": "reg%d" % next(_serial), "password": "Abcd1234", "confirm_password": "Abcd1234"}
+    values = {"username": "reg%d" % next(_serial), "password": "Qiye2026a", "confirm_password": "Qiye2026a"}
     values.update(changes)
     return values
 
@@ -136,7 +136,7 @@ BAD_INPUTS = {
                          "不存在或已停用"),
     "name_too_long": (lambda p: dict(data=enterprise_data(name="建" * 201)), "name", "不能超过200个字"),
     "password_policy": (lambda p: dict(password="abcdefgh", confirm_password="abcdefgh"), "password", "密码至少8位"),
-    "passwords_differ": (lambda p: dict(confirm_password="Abcd12345"), "confirm_password", "两次输入的密码不一致"),
+    "passwords_differ": (lambda p: dict(confirm_password="Qiye2026b"), "confirm_password", "两次输入的密码不一致"),
     "username_taken": (lambda p: dict(username="ent_a"), "username", "已存在"),
     "username_chars": (lambda p: dict(username="企业 1"), "username", "用户名应为"),
     "file_missing": (lambda p: dict(files=documents(license_file=None)), "license_file", "请上传营业执照"),

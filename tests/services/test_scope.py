@@ -255,8 +255,10 @@ EXPECT = {
         "city": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
         "county": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
         "other_city": {"f_ent_b", "f_inst_b", "f_worker_b"}, "gongshu": set(),
-        "inst_a_user": {"f_inst_a", "f_staff_a", "f_worker_b", "f_ent_a", "f_ent_b"},
-        "inst_b_user": {"f_inst_b", "f_worker_b", "f_ent_b"}, "inst_c_user": set(),
+        # a file goes to its owner and the departments over it: an institution sees enterprises whose
+        # workers it trains, never their qualification documents or their workers' photos (issue 13)
+        "inst_a_user": {"f_inst_a", "f_staff_a"},
+        "inst_b_user": {"f_inst_b"}, "inst_c_user": set(),
         # an enterprise downloads its own documents and its workers' — never an institution's licence
         "ent_a_user": {"f_ent_a"}, "ent_b_user": {"f_ent_b", "f_worker_b"}, "anonymous": set(),
     },

@@ -36,7 +36,7 @@ def anonymous(app, personas):
 
 def form(**changes):
     """A complete registration as the browser posts it (files as (stream, name))."""
-    values = {"username": "hz_new_ent", "password": "Abcd1234", "confirm_password": "Abcd1234", **enterprise_data()}
+    values = {"username": "hz_new_ent", "password": "Qiye2026a", "confirm_password": "Qiye2026a", **enterprise_data()}
     values.update({"commitment_file": (io.BytesIO(PDF), "企业承诺书.pdf"), "license_file": (io.BytesIO(PDF), "营业执照.pdf"),
                    "qualification_file": (io.BytesIO(PNG), "企业资质证书.png")})
     values.update(changes)
@@ -86,7 +86,7 @@ def test_registration_creates_the_enterprise_and_tells_who_reviews_it(anonymous,
     client = app.test_client()
     with app.app_context():
         assert client.post("/login/", data={"account_type": "enterprise", "username": "hz_new_ent",
-                                            "password": "Abcd1234"}).status_code == 302
+                                            "password": "Qiye2026a"}).status_code == 302
         home = client.get("/").text
     assert "企业资质审核状态" in home and "未受理" in home
 
@@ -96,8 +96,8 @@ BAD = {
     "uscc_taken": (lambda p: {"uscc": p.ent_a.uscc}, "uscc", "已注册"),
     "bad_mobile": (lambda p: {"contact_mobile": "12345"}, "contact_mobile", "手机号格式不正确"),
     "password_policy": (lambda p: {"password": "short1", "confirm_password": "short1"}, "password",
-                        "密码至少8位，且须同时包含字母和数字"),
-    "passwords_differ": (lambda p: {"confirm_password": "Abcd9999"}, "confirm_password", "两次输入的密码不一致"),
+                        "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
+    "passwords_differ": (lambda p: {"confirm_password": "Qiye2026b"}, "confirm_password", "两次输入的密码不一致"),
     "username_taken": (lambda p: {"username": p.ent_b_user.username}, "username", "已存在"),
     "missing_file": (lambda p: {"license_file": None}, "license_file", "请上传营业执照"),
     "renamed_exe": (lambda p: {"commitment_file": (io.BytesIO(b"MZ\x90\x00" * 64), "企业承诺书.pdf")}, "commitment_file",
@@ -125,7 +125,7 @@ def test_bad_input_shows_a_chinese_message_next_to_the_field_keeps_the_typing_an
     assert store_snapshot() == before
     # What the user typed is still there, except passwords and files.
     assert input_value(page, "name") == "杭州输入保留测试有限公司" and input_value(page, "address") == "文一西路99号"
-    assert input_value(page, "password") in ("", None) and "Abcd1234" not in page
+    assert input_value(page, "password") in ("", None) and "Qiye2026a" not in page
     if field != "region_code":
         assert '<option selected value="330106">' in page or '<option value="330106" selected>' in page
 

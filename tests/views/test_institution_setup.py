@@ -235,7 +235,7 @@ def test_department_creates_disables_and_resets_a_manager_account(personas, logi
     weak = client.post("/institutionaccount/add", data={"institution_id": p.inst_a.id, "username": "hz_mgr",
                                                          "first_name": "管理员", "password": "abc",
                                                          "confirm_password": "abc"})
-    assert "密码至少8位，且须同时包含字母和数字" in weak.text
+    assert "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类" in weak.text
     assert db.session.execute(select(AppUser).where(AppUser.username == "hz_mgr")).first() is None
     done = client.post("/institutionaccount/add", data={"institution_id": p.inst_a.id, "username": "hz_mgr",
                                                          "first_name": "管理员", "password": "Manager2026",

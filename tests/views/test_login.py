@@ -97,10 +97,13 @@ def test_lockout_through_the_form(app, personas):
     locking = _alerts(_post_login(client, "city", "Wrong0pass", "department"))
     until = _user("city").locked_until
     assert until is not None and until > datetime.datetime.now()
-    expected = "登录失败次数过多，账号已锁定至%s，请届时再试" % until.strftime("%Y-%m-%d %H:%M")
-    assert locking == [expected]
+    # The lock is told like a wrong password (a message of its own would tell that the username exists) …
+    assert locking == ["用户名或密码错误"]
     response = _post_login(client, "city", PASSWORD, "department")
-    assert response.status_code == 200 and _alerts(response) == [expected]
+    assert response.status_code == 200 and _alerts(response) == ["用户名或密码错误"]
+    # … and the 操作日志 says what happened.
+    expected = "登录失败次数过多，账号已锁定至%s，请届时再试" % until.strftime("%Y-%m-%d %H:%M")
+    assert _audit("login_failure")[-1].detail == "登录身份：主管部门；" + expected
     assert 'id="user-menu"' not in client.get("/").text
     # other accounts are unaffected
     assert _post_login(app.test_client(), "county", PASSWORD, "department").status_code == 302
@@ -233,8 +236,9 @@ def test_api_token_login_is_audited_and_locks_out(app, personas):
     assert _user("city").locked_until is not None
     assert _api_login(client, "city", PASSWORD).status_code == 401
     assert _audit("login_failure")[-1].detail.startswith("登录身份：REST接口；登录失败次数过多")
-    # the web form sees the same lock
-    assert "账号已锁定" in _alerts(_post_login(app.test_client(), "city", PASSWORD, "department"))[0]
+    # the web form sees the same lock (told like a wrong password; the 操作日志 says why)
+    assert _alerts(_post_login(app.test_client(), "city", PASSWORD, "department")) == ["用户名或密码错误"]
+    assert "账号已锁定" in _audit("login_failure")[-1].detail
 
 
 def test_api_token_of_a_cancelled_institution(app, personas):
@@ -279,9 +283,9 @@ def test_change_password_is_in_the_top_right_corner(personas, login):
 
 @pytest.mark.parametrize("old, new, confirm, field, message", [
     ("Wrong0pass", "NewPassw0rd", "NewPassw0rd", "old_password", "原密码不正确"),
-    (PASSWORD, "short1", "short1", "password", "密码至少8位，且须同时包含字母和数字"),
-    (PASSWORD, "onlyletters", "onlyletters", "password", "密码至少8位，且须同时包含字母和数字"),
-    (PASSWORD, "1234567890", "1234567890", "password", "密码至少8位，且须同时包含字母和数字"),
+    (PASSWORD, "short1", "short1", "password", "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
+    (PASSWORD, "onlyletters", "onlyletters", "password", "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
+    (PASSWORD, "1234567890", "1234567890", "password", "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
     (PASSWORD, "NewPassw0rd", "NewPassw0rd9", "confirm_password", "两次输入的密码不一致"),
     ("", "NewPassw0rd", "NewPassw0rd", "old_password", "请输入原密码"),
 ])
@@ -304,7 +308,7 @@ def test_change_password_success_and_next_login(app, personas, login):
     assert "密码已修改" in _alerts(client.get(response.headers["Location"]))
     assert check_password_hash(_user("city").password, "NewPassw0rd")
     assert [r.username for r in _audit("change_password")] == ["city"]
-    client.get("/logout/")
+    client.post("/logout/")
     assert _alerts(_post_login(app.test_client(), "city", PASSWORD, "department")) == ["用户名或密码错误"]
     assert _post_login(app.test_client(), "city", "NewPassw0rd", "department").status_code == 302
 
@@ -340,8 +344,8 @@ def test_admin_creates_a_department_account(app, personas, login):
 
 
 @pytest.mark.parametrize("username, password, message", [
-    ("xihu2", "weak", "密码至少8位，且须同时包含字母和数字"),
-    ("xihu2", "abcdefghij", "密码至少8位，且须同时包含字母和数字"),
+    ("xihu2", "weak", "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
+    ("xihu2", "abcdefghij", "密码至少8位，不含空格，须包含大写字母、小写字母、数字、符号中的至少三类"),
     ("county", "Goodpass1", "用户名“county”已存在"),
 ])
 def test_account_creation_refusals_leave_nothing_behind(personas, login, username, password, message):
