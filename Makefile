@@ -65,7 +65,7 @@ $(AUDIT_VENV)/.installed: requirements-audit.txt
 	touch $@
 
 audit: setup $(AUDIT_VENV)/.installed
-	$(AUDIT_VENV)/bin/python .ci/audit.py --python $(PY)
+	$(AUDIT_VENV)/bin/python .ci/audit.py --python $(PY) $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) var
