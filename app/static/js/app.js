@@ -14,7 +14,39 @@
     return parts[1] + '-' + ('0' + parts[2]).slice(-2) + '-' + ('0' + parts[3]).slice(-2);
   }
 
+  // A button or link with data-confirm asks first (instead of an inline onclick, which a CSP forbids).
+  $(document).on('click', '[data-confirm]', function (event) {
+    if (!window.confirm($(this).attr('data-confirm'))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  });
+
+  // Select2's messages in Chinese (FAB ships select2 without its locales).
+  var select2Chinese = {
+    errorLoading: function () { return '无法载入结果。'; },
+    inputTooLong: function (a) { return '请删除' + (a.input.length - a.maximum) + '个字符'; },
+    inputTooShort: function (a) { return '请再输入至少' + (a.minimum - a.input.length) + '个字符'; },
+    loadingMore: function () { return '载入更多结果…'; },
+    maximumSelected: function (a) { return '最多只能选择' + a.maximum + '个项目'; },
+    noResults: function () { return '未找到结果'; },
+    searching: function () { return '搜索中…'; },
+    removeAllItems: function () { return '删除所有项目'; },
+    removeItem: function () { return '删除项目'; },
+    search: function () { return '搜索'; }
+  };
+
   $(function () {
+    if (chinese && $.fn.select2) {
+      // ab.js set FAB's selects up in English ("Select a State"): set them up again in Chinese.
+      $('.my_select2').each(function () {
+        var select = $(this);
+        select.select2('destroy').select2({
+          placeholder: select.attr('data-placeholder') || '请选择', allowClear: true, theme: 'bootstrap',
+          language: select2Chinese
+        });
+      });
+    }
     // FAB's ab.js set the pickers up in English with forceParse, which empties a date the picker cannot
     // parse on blur: set them up again, in the page's language, without forceParse.
     $('.appbuilder_date, .appbuilder_datetime').each(function () {
