@@ -2,6 +2,7 @@
 import datetime
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
@@ -39,17 +40,17 @@ def _documents(scope, model, states):
 def department_todos(scope):
     """受理 and 审核 waiting, per document type, in the seed's order."""
     todos = []
-    for key, label, model, name in (
-        ("enterprise", "企业资质", Enterprise, Enterprise.name),
-        ("training_plan", "培训计划", TrainingPlan, TrainingPlan.name),
-        ("exam_plan", "考核计划", ExamPlan, ExamPlan.name),
-        ("score_report", "成绩报审", ScoreReport, ExamPlan.name),
+    for key, labels, model, name in (
+        ("enterprise", (_l("企业资质待受理"), _l("企业资质待审核")), Enterprise, Enterprise.name),
+        ("training_plan", (_l("培训计划待受理"), _l("培训计划待审核")), TrainingPlan, TrainingPlan.name),
+        ("exam_plan", (_l("考核计划待受理"), _l("考核计划待审核")), ExamPlan, ExamPlan.name),
+        ("score_report", (_l("成绩报审待受理"), _l("成绩报审待审核")), ScoreReport, ExamPlan.name),
     ):
-        for state, verb in (("submitted", "待受理"), ("accepted", "待审核")):
+        for state, label in zip(("submitted", "accepted"), labels):
             query = _documents(scope, model, (state,))
             if model is ScoreReport:
                 query = query.join(ExamPlan, ScoreReport.exam_plan_id == ExamPlan.id)
-            todos.append(_todo("%s_%s" % (key, state), label + verb, query, name, model.id))
+            todos.append(_todo("%s_%s" % (key, state), label, query, name, model.id))
     return todos
 
 
@@ -63,25 +64,25 @@ def institution_todos(scope, today=None, now=None):
                                        Enrollment.paid_at.is_not(None)).exists()
     report = ScoreReport.exam_plan_id == ExamPlan.id
     return [
-        _todo("plan_rejected", "培训计划审核不通过（请修改后重新上报）",
+        _todo("plan_rejected", _l("培训计划审核不通过（请修改后重新上报）"),
               mine_plans.where(TrainingPlan.review_state == "rejected"), TrainingPlan.name, TrainingPlan.id),
-        _todo("class_to_open", "待开班（已有缴费学员）",
+        _todo("class_to_open", _l("待开班（已有缴费学员）"),
               mine_plans.where(TrainingPlan.review_state == "approved", TrainingPlan.class_opened_at.is_(None), paid),
               TrainingPlan.name, TrainingPlan.id),
-        _todo("attendance_to_confirm", "待确认考勤",
+        _todo("attendance_to_confirm", _l("待确认考勤"),
               mine_plans.where(TrainingPlan.class_opened_at.is_not(None),
                                TrainingPlan.attendance_confirmed_at.is_(None)), TrainingPlan.name, TrainingPlan.id),
-        _todo("exam_rejected", "考核计划审核不通过（请修改后重新上报）",
+        _todo("exam_rejected", _l("考核计划审核不通过（请修改后重新上报）"),
               mine_exams.where(ExamPlan.review_state == "rejected"), ExamPlan.name, ExamPlan.id),
-        _todo("scores_to_import", "考试已结束、待导入成绩",
+        _todo("scores_to_import", _l("考试已结束、待导入成绩"),
               mine_exams.outerjoin(ScoreReport, report).where(
                   ExamPlan.review_state == "approved", ExamPlan.practical_end < now,
                   or_(ScoreReport.id.is_(None), ScoreReport.imported_at.is_(None))), ExamPlan.name, ExamPlan.id),
-        _todo("scores_to_report", "成绩已导入、待上报",
+        _todo("scores_to_report", _l("成绩已导入、待上报"),
               mine_exams.join(ScoreReport, report).where(
                   ScoreReport.imported_at.is_not(None), ScoreReport.review_state == "draft"), ExamPlan.name,
               ExamPlan.id),
-        _todo("report_rejected", "成绩报审未通过（可修改后再次上报）",
+        _todo("report_rejected", _l("成绩报审未通过（可修改后再次上报）"),
               mine_exams.join(ScoreReport, report).where(ScoreReport.review_state == "rejected"), ExamPlan.name,
               ExamPlan.id),
     ]
@@ -89,11 +90,11 @@ def institution_todos(scope, today=None, now=None):
 
 # What an enterprise should do next, by the state of its qualification.
 ENTERPRISE_NEXT_STEP = {
-    "draft": "请完善企业信息并上传企业承诺书、营业执照、企业资质证书后上报审核",
-    "submitted": "已上报，等待主管部门受理",
-    "accepted": "主管部门已受理，等待审核",
-    "rejected": "审核不通过：请按审核意见修改后重新上报",
-    "approved": "审核通过，可为学员报名培训计划",
+    "draft": _l("请完善企业信息并上传企业承诺书、营业执照、企业资质证书后上报审核"),
+    "submitted": _l("已上报，等待主管部门受理"),
+    "accepted": _l("主管部门已受理，等待审核"),
+    "rejected": _l("审核不通过：请按审核意见修改后重新上报"),
+    "approved": _l("审核通过，可为学员报名培训计划"),
 }
 
 
@@ -103,4 +104,4 @@ def enterprise_todos(scope, today=None):
     enrolling = select(TrainingPlan.id).where(
         scope.criterion(TrainingPlan), TrainingPlan.review_state == "approved",
         and_(TrainingPlan.enroll_start <= today, TrainingPlan.enroll_end >= today))
-    return [_todo("plans_enrolling", "正在报名的培训计划", enrolling, TrainingPlan.name, TrainingPlan.id)]
+    return [_todo("plans_enrolling", _l("正在报名的培训计划"), enrolling, TrainingPlan.name, TrainingPlan.id)]
