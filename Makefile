@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app run
 export APP_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-pg test-e2e setup db i18n worker web clean
+.PHONY: run test test-pg test-e2e setup db i18n worker web clean screenshots
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
@@ -51,3 +51,7 @@ i18n: setup
 
 clean:
 	rm -rf $(VENV) var
+
+# README 界面预览: fresh screenshots of the main screens from the demo data (chromium + Playwright), into docs/.
+screenshots: setup
+	$(PY) scripts/screenshots.py
