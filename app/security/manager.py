@@ -87,6 +87,7 @@ class AppRoleView(RoleModelView):
     list_title = _l("角色列表")
     show_title = _l("查看角色")
     label_columns = {"name": _l("角色"), "permissions": _l("权限")}
+    search_columns = ["name"]  # FAB's would list every permission in the search form
     formatters_columns = {
         "name": lambda name: role_label(name),
         "permissions": lambda permissions: permissions_markup(permissions),
