@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app run
 export APP_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-pg test-e2e as-shipped setup db i18n clean audit
+.PHONY: run test test-pg test-e2e as-shipped setup db i18n clean audit screenshots
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
@@ -69,3 +69,7 @@ audit: setup $(AUDIT_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) var
+
+# README 界面预览: fresh screenshots of the main screens from the demo data (chromium + Playwright), into docs/.
+screenshots: setup
+	$(PY) scripts/screenshots.py

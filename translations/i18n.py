@@ -15,8 +15,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 POT = HERE / "messages.pot"
 LOCALES = ("zh", "en")
-# Our app uses _/gettext/lazy_gettext/_l; FAB also uses __ and lazy_formatter_gettext.
-KEYWORDS = ["-k", "lazy_gettext", "-k", "_l", "-k", "__", "-k", "lazy_formatter_gettext"]
+# Our app uses _/gettext/lazy_gettext/_l and display_name (models' __str__); FAB also uses __ and
+# lazy_formatter_gettext.
+KEYWORDS = ["-k", "lazy_gettext", "-k", "_l", "-k", "__", "-k", "lazy_formatter_gettext", "-k", "display_name"]
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]|%[sdifr]|\{\w*\}")
 

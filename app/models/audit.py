@@ -1,7 +1,7 @@
 """操作日志, system settings and background export jobs."""
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
 
-from .base import Model, TimestampMixin
+from .base import Model, TimestampMixin, display_name
 
 
 class AuditLog(Model):
@@ -21,6 +21,9 @@ class AuditLog(Model):
     detail = Column(Text)
     ip = Column(String(64))
 
+    def __str__(self):
+        return display_name("操作日志 %(at)s %(user)s", at=self.at, user=self.username or "")
+
 
 class SystemSetting(TimestampMixin, Model):
     """A configurable value (rules, minimums, limits) with its default kept in code."""
@@ -29,6 +32,9 @@ class SystemSetting(TimestampMixin, Model):
     key = Column(String(80), primary_key=True)
     value = Column(String(500), nullable=False)
     description = Column(String(255))
+
+    def __str__(self):
+        return self.description or self.key
 
 
 class ExportJob(TimestampMixin, Model):
@@ -45,6 +51,9 @@ class ExportJob(TimestampMixin, Model):
     file_path = Column(String(255))
     error = Column(Text)
     expires_at = Column(DateTime)
+
+    def __str__(self):
+        return display_name("导出任务 %(id)s", id=self.id)
 
 
 class FormSubmission(Model):

@@ -5,6 +5,16 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, Integer, String, Text
 
 
+def display_name(text, **values):
+    """A record's display name: `text` translated when a request or app context has a locale, else as written."""
+    try:
+        from flask_babel import gettext
+
+        return gettext(text, **values)
+    except (RuntimeError, KeyError, AttributeError):  # no app context (scripts, the shell)
+        return text % values if values else text
+
+
 def now():
     """Current local time (the console runs in Asia/Shanghai; stored naive)."""
     return datetime.datetime.now().replace(microsecond=0)

@@ -4,7 +4,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, TimestampMixin
+from .base import DictLabel, Model, TimestampMixin, display_name
 
 CERT_STATUS = {"generated": "证书已生成未推送", "pushed": "证书已推送"}
 
@@ -43,6 +43,9 @@ class Certificate(TimestampMixin, Model):
     def status_label(self):
         return CERT_STATUS.get(self.status, self.status)
 
+    def __str__(self):
+        return display_name("证书 %(number)s", number=self.number)
+
 
 class CertificateSequence(Model):
     """Last serial per (year, 机构代码, 工种): allocation locks this row, so numbers have no gaps."""
@@ -69,6 +72,9 @@ class CertificateJob(TimestampMixin, Model):
     finished_at = Column(DateTime)
     exam_plan = relationship("ExamPlan")
 
+    def __str__(self):
+        return display_name("生成证书任务 %(id)s", id=self.id)
+
 
 class PushOutbox(TimestampMixin, Model):
     """Outbox row per certificate to push to the national system; retried with back-off."""
@@ -82,3 +88,6 @@ class PushOutbox(TimestampMixin, Model):
     last_error = Column(Text)
     sent_at = Column(DateTime)
     certificate = relationship("Certificate")
+
+    def __str__(self):
+        return display_name("推送 %(certificate)s", certificate=self.certificate)

@@ -4,7 +4,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import Model, ReviewableMixin, TimestampMixin
+from .base import Model, ReviewableMixin, TimestampMixin, display_name
 
 exam_plan_examiner = Table(
     "exam_plan_examiner",
@@ -61,6 +61,9 @@ class ExamCandidate(Model):
     exam_plan = relationship("ExamPlan", back_populates="candidates")
     enrollment = relationship("Enrollment")
 
+    def __str__(self):
+        return display_name("考生 %(ticket)s", ticket=self.ticket_no or self.id)
+
 
 class Score(TimestampMixin, Model):
     """成绩 of one candidate: 合格 when both parts reach the pass line and not 缺考."""
@@ -82,6 +85,9 @@ class Score(TimestampMixin, Model):
     def result_label(self):
         return "合格" if self.passed else "不合格"
 
+    def __str__(self):
+        return display_name("成绩（%(enrollment)s）", enrollment=self.enrollment)
+
 
 class ScoreReport(TimestampMixin, ReviewableMixin, Model):
     """成绩报审: one per exam plan, through the review engine."""
@@ -94,3 +100,6 @@ class ScoreReport(TimestampMixin, ReviewableMixin, Model):
     imported_by_id = Column(Integer, ForeignKey("ab_user.id"))
     exam_plan = relationship("ExamPlan")
     institution = relationship("Institution")
+
+    def __str__(self):
+        return display_name("%(exam)s 成绩报审", exam=self.exam_plan.name if self.exam_plan else self.exam_plan_id)

@@ -1,7 +1,7 @@
 """审核记录: one immutable row per workflow move."""
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
 
-from .base import Model
+from .base import Model, display_name
 
 
 class ReviewRecord(Model):
@@ -25,3 +25,6 @@ class ReviewRecord(Model):
         from app.workflow import action_label
 
         return action_label(self.action)
+
+    def __str__(self):
+        return display_name("审核记录 %(at)s", at=self.at)

@@ -6,7 +6,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, ReviewableMixin, TimestampMixin
+from .base import DictLabel, Model, ReviewableMixin, TimestampMixin, display_name
 
 
 class TrainingPlan(TimestampMixin, ReviewableMixin, Model):
@@ -132,3 +132,6 @@ class Enrollment(TimestampMixin, Model):
     @property
     def is_cancelled(self):
         return self.cancelled_at is not None
+
+    def __str__(self):
+        return display_name("%(worker)s（%(plan)s）", worker=self.worker_name, plan=self.plan_name)

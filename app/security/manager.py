@@ -5,7 +5,8 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from app.extensions import db
+from app.security.labels import permissions_markup, role_label
 from app.security.models import AppUser
 from app.services import ServiceError
 
@@ -97,6 +99,23 @@ class AppUserView(UserDBModelView):
     label_columns = {"account_type_label": _l("账号类型"), "first_name": _l("姓名")}
 
 
+class AppRoleView(RoleModelView):
+    """FAB's role pages, read-only, with Chinese role, view and permission names (identifiers unchanged)."""
+
+    class_permission_name = "RoleModelView"  # the permission name roles.py grants
+    base_permissions = ["can_list", "can_show"]
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_title = _l("角色列表")
+    show_title = _l("查看角色")
+    label_columns = {"name": _l("角色"), "permissions": _l("权限")}
+    search_columns = ["name"]  # FAB's would list every permission in the search form
+    formatters_columns = {
+        "name": lambda name: role_label(name),
+        "permissions": lambda permissions: permissions_markup(permissions),
+    }
+
+
 def too_many_login_attempts(_request_limit):
     """The answer to a breached rate limit: a Chinese page (JSON for the REST API), status 429."""
     if request.endpoint and request.endpoint.endswith(".login"):
@@ -114,6 +133,7 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     authdbview = LoginView
     userdbmodelview = AppUserView
+    rolemodelview = AppRoleView
 
     def create_limiter(self, app):
         """FAB's limiter (it applies AUTH_RATE_LIMIT to the login view), answering a breach in Chinese."""

@@ -146,6 +146,23 @@ def plan_progress(review_state, enroll_start, enroll_end, today=None):
     return "培训结束"
 
 
+def personal_stage(plan_status, exam_status, score_status, cert_status, cancelled=False):
+    """(area, status) of the furthest step this person has reached, in SPEC §7's words.
+
+    The plan's own status (报名中 while its window is open) says nothing about a person who has since been
+    examined or certified: the stage is the last area that moved for them.
+    """
+    if cancelled:
+        return ("报名", "已取消")
+    if cert_status and cert_status != "证书未生成":
+        return ("培训证书", cert_status)
+    if score_status and score_status != "未上报":
+        return ("成绩报审", score_status)
+    if exam_status and exam_status != "未上报":
+        return ("考核计划", exam_status)
+    return ("培训计划", plan_status) if plan_status else ("", "")
+
+
 @dataclass
 class EnrolleeRow:
     """One result row as the page and the export show it (ID number masked)."""
@@ -164,6 +181,10 @@ class EnrolleeRow:
     cert_status: str
     enrolled_at: datetime.datetime
     cancelled: bool
+
+    @property
+    def stage(self):
+        return personal_stage(self.plan_status, self.exam_status, self.score_status, self.cert_status, self.cancelled)
 
     @classmethod
     def from_row(cls, row, today=None):

@@ -172,6 +172,14 @@ def _validate_basic(values, scope, institution=None):
         if key in values and not values[key]:
             raise ServiceError(message, field=key)
     _check_lengths(values, MAX_LENGTH)
+    if values.get("name"):
+        # Operators find an institution by its name: a second one with the same name would be ambiguous.
+        clash = select(Institution.code).where(Institution.name == values["name"])
+        if institution is not None:
+            clash = clash.where(Institution.id != institution.id)
+        code = db.session.execute(clash.limit(1)).scalar()
+        if code:
+            raise ServiceError("机构名称“%s”已存在（机构代码 %s），请勿重复新增" % (values["name"], code), field="name")
     if "uscc" in values:
         problem = check_uscc(values["uscc"])
         if problem:

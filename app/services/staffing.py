@@ -42,10 +42,30 @@ def trained_trades(institution_id):
         select(TrainingPlan.trade_code).where(TrainingPlan.institution_id == institution_id).distinct()))
 
 
+def _specialties(trades):
+    """{工种: 专业} for these trade codes, in one query."""
+    if not trades:
+        return {}
+    return dict(db.session.execute(
+        select(DictItem.value, DictItem.group_value).join(DictType, DictItem.type_id == DictType.id)
+        .where(DictType.code == "trade", DictItem.value.in_(list(trades)))
+    ).all())
+
+
 def gaps(institution_id, trades=None):
     """What is missing, as Chinese sentences; empty when the rule is met for `trades` (default: all trained)."""
     trades = trained_trades(institution_id) if trades is None else trades
-    safety, theory, examiners = _counts(institution_id)
+    return _gaps(_counts(institution_id), trades, _specialties(trades))
+
+
+def gaps_by_trade(institution_id, trades):
+    """{工种: what is missing for a plan of it} for a whole list of trades (the plan form's 工种 choices)."""
+    counts, specialties = _counts(institution_id), _specialties(trades)
+    return {trade: _gaps(counts, [trade], specialties) for trade in trades}
+
+
+def _gaps(counts, trades, specialties):
+    safety, theory, examiners = counts
     missing = []
     need = get_int("min_safety_teachers")
     if safety < need:
@@ -56,7 +76,7 @@ def gaps(institution_id, trades=None):
         if have < need:
             missing.append("工种“%s”的职业理论知识培训师资不少于%d人，现有%d人" % (label("trade", trade), need, have))
     need = get_int("min_examiners_per_specialty")
-    for specialty in sorted({specialty_of(t) for t in trades} - {None}):
+    for specialty in sorted({specialties.get(t) for t in trades} - {None}):
         have = examiners.get(specialty, 0)
         if have < need:
             missing.append("专业“%s”的考评员不少于%d人，现有%d人" % (specialty, need, have))

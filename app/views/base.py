@@ -3,9 +3,11 @@ import datetime
 import re
 from urllib.parse import urlencode
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup
 from flask import abort, current_app, flash, redirect, request
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_order_args
@@ -44,6 +46,9 @@ def flash_queue_notice(subject):
     if notice:
         flash(notice, "warning")
     return bool(notice)
+def identifier(value):
+    """An identifier typed or copied as is (account name, dictionary code, rule template): not words to translate."""
+    return Markup('<span class="identifier" translate="no">%s</span>') % display_value(value)
 
 
 class ScopeFilter(BaseFilter):
@@ -100,6 +105,14 @@ class ScopedModelView(ModelView):
         shown = set(self.list_columns or []) | set(self.show_columns or [])
         self.formatters_columns = {**{c: display_value for c in shown}, **(self.formatters_columns or {})}
         super()._init_properties()
+
+    def _init_forms(self):
+        """FAB's forms; an optional relation select reads 请选择 (FAB's blank option showed its value, __None)."""
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for unbound in vars(form).values():
+                if getattr(unbound, "field_class", None) is QuerySelectField and unbound.kwargs.get("allow_blank"):
+                    unbound.kwargs.setdefault("blank_text", lazy_gettext("请选择"))
 
     def _relation_names(self):
         mapper = self.datamodel.obj.__mapper__

@@ -27,6 +27,7 @@ from app.services import ServiceError, submissions
 from app.services import plans as plan_service
 from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
+from app.services.staffing import gaps_by_trade
 from app.views.base import ReadOnlyScopedView, ScopedModelView
 from app.views.dict_fields import strip
 from app.views.review import (
@@ -181,12 +182,37 @@ def _date_field(label, message):
                      validators=[InputRequired(message=message)])
 
 
+class TradeSelectField(DictSelectField):
+    """工种 of the plan form: the trades the institution's 师资及考评员 qualify for first; the others greyed out
+    below with what is missing (a plan for them could not be saved). The plan's current trade stays choosable."""
+
+    def _load_choices(self):
+        super()._load_choices()
+        institution_id = current_scope().institution_id
+        if not institution_id:
+            return
+        blank, trades = self.choices[0], self.choices[1:]
+        missing = gaps_by_trade(institution_id, [c.value for c in trades])
+        current = self.current_value()
+        ready = [SelectChoice(c.value, c.label, optgroup=gettext("师资及考评员满足要求")) for c in trades
+                 if not missing[c.value] or c.value == current]
+        unready = [SelectChoice(c.value, gettext("%(trade)s（%(missing)s）", trade=c.label,
+                                                 missing="；".join(missing[c.value])),
+                                render_kw={"disabled": True}, optgroup=gettext("不可选：师资及考评员不足"))
+                   for c in trades if missing[c.value] and c.value != current]
+        self.choices = [blank] + ready + unready
+
+    def has_groups(self):
+        self._load_choices()  # the widget asks before it iterates: the groups exist once the choices are read
+        return super().has_groups()
+
+
 PLAN_FORM_FIELDS = {
     "name": StringField(_l("计划名称"), filters=[strip], render_kw=CONTROL, validators=[
         DataRequired(message=_l("请填写计划名称")), Length(max=200, message=_l("计划名称不能超过200个字"))]),
-    "trade_code": DictSelectField(_l("工种"), dict_type="trade", render_kw=CONTROL,
-                                  validators=[DataRequired(message=_l("请选择工种"))],
-                                  description=_l("只能选择本机构师资及考评员满足要求的工种")),
+    "trade_code": TradeSelectField(_l("工种"), dict_type="trade", render_kw=CONTROL,
+                                   validators=[DataRequired(message=_l("请选择工种"))],
+                                   description=_l("只能选择本机构师资及考评员满足要求的工种；其余工种列在后面并注明缺少的人员")),
     "skill_level": DictSelectField(_l("技能等级"), dict_type="skill_level", render_kw=CONTROL,
                                    validators=[DataRequired(message=_l("请选择技能等级"))]),
     "training_type": DictSelectField(_l("培训类型"), dict_type="training_type", render_kw=CONTROL,

@@ -68,7 +68,8 @@ class ReviewMixin:
         except ServiceError as refused:
             flash(refused.message, "danger")
         else:
-            flash("操作成功：%s（当前状态：%s）" % (document, state_label(document.review_state)), "success")
+            flash(gettext("操作成功：%(document)s（当前状态：%(state)s）", document=document,
+                          state=gettext(state_label(document.review_state))), "success")
         # The record may have left this tab (e.g. 未审核 → 已审核): show it where it still is.
         return redirect(url_for((self.detail_endpoint or self.endpoint) + ".show", pk=pk))
 

@@ -40,7 +40,16 @@ SCORE_SHOW = ["exam_plan", "institution", "imported_at", "review_state_label", "
               "accepted_at", "reviewed_at"]
 
 
-class ScoreReportReviewBase(ReviewMixin, ReadOnlyScopedView):
+class ScoreRowsMixin:
+    """The 成绩报审 detail shows the scores the report is about (the department decides on them there)."""
+
+    def show_extras(self, pk):
+        extras = super().show_extras(pk)
+        extras["rows"] = score_service.scores_of(extras["document"].exam_plan)
+        return extras
+
+
+class ScoreReportReviewBase(ScoreRowsMixin, ReviewMixin, ReadOnlyScopedView):
     """成绩证书 (成绩报审) as the department reviews it."""
 
     datamodel = SQLAInterface(ScoreReport)
@@ -56,7 +65,7 @@ ScoreReportReviewPending, ScoreReportReviewReviewed, ScoreReportReviewAll = revi
     ScoreReportReviewBase, "ScoreReportReview", "成绩证书")
 
 
-class ScoreReportView(ReviewMixin, ReadOnlyScopedView):
+class ScoreReportView(ScoreRowsMixin, ReviewMixin, ReadOnlyScopedView):
     """成绩报审 as the institution manages it."""
 
     datamodel = SQLAInterface(ScoreReport)

@@ -20,7 +20,7 @@ from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
 from app.services.settings import validate_setting
-from app.views.base import ReadOnlyScopedView, ScopedModelView
+from app.views.base import ReadOnlyScopedView, ScopedModelView, identifier
 from app.views.dict_fields import (
     Check, FriendlyIntegrityMixin, ReadOnlyField, RegionSelectField, UniqueValue, enabled_field, strip,
 )
@@ -257,6 +257,7 @@ class DictTypeView(FriendlyIntegrityMixin, ScopedModelView):
     order_columns = ["code", "name"]
     base_order = ("code", "asc")
     label_columns = {"code": _l("类型编码"), "name": _l("类型名称"), "description": _l("说明")}
+    formatters_columns = {"code": identifier}
     add_form_extra_fields = {
         "code": StringField(_l("类型编码"), filters=[strip],
                             description=_l("小写字母开头，只含小写字母、数字和下划线；表单字段按此编码引用，保存后不可修改"),
@@ -316,6 +317,7 @@ class SystemSettingView(ScopedModelView):
     order_columns = ["description", "updated_at"]
     base_order = ("key", "asc")
     label_columns = {"key": _l("参数代码"), "value": _l("值"), "description": _l("参数"), "updated_at": _l("修改时间")}
+    formatters_columns = {"value": identifier}
     edit_form_extra_fields = {
         "description": ReadOnlyField(_l("参数")),
         "value": StringField(_l("值"), filters=[strip], validators=[
@@ -344,7 +346,7 @@ class AuditLogView(ReadOnlyScopedView):
     show_columns = ["at", "username", "action", "object_type", "object_id", "object_label", "changes", "detail", "ip"]
     search_columns = ["username", "action", "object_type", "at"]
     base_order = ("id", "desc")
-    formatters_columns = {"action": audit.action_label, "object_type": audit.object_type_label}
+    formatters_columns = {"action": audit.action_label, "object_type": audit.object_type_label, "username": identifier}
     label_columns = {"at": _l("时间"), "username": _l("用户"), "action": _l("操作"), "object_type": _l("对象类型"),
                      "object_id": _l("对象编号"), "object_label": _l("对象"), "changes": _l("变更内容（修改前/修改后）"),
                      "detail": _l("说明"), "ip": _l("IP地址")}
@@ -368,6 +370,8 @@ class AccountView(ScopedModelView):
                      "enterprise": _l("企业"), "active": _l("启用"), "last_login": _l("最近登录"),
                      "login_count": _l("登录次数"), "created_on": _l("创建时间"), "password": _l("初始密码")}
     add_title = _l("新增主管部门账号")
+    show_title = _l("账号详情")
+    formatters_columns = {"username": identifier}
     add_form_extra_fields = {
         "username": StringField(_l("用户名"), filters=[strip], validators=[
             DataRequired(message=_l("请填写用户名")), Length(max=64, message=_l("用户名不能超过64个字")),

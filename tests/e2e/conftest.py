@@ -195,6 +195,18 @@ def logout(page, base_url):
 
 
 def top_menu(page):
-    """The labels of the top navigation bar (left part), as the user sees them."""
-    texts = page.locator(".navbar-collapse > ul.navbar-nav:not(.navbar-right) > li > a").all_inner_texts()
+    """The group labels of the side menu (the menus of the console), as the user sees them."""
+    texts = page.locator("#side-menu .side-menu > li > a").all_inner_texts()
     return [t.replace("\xa0", " ").strip() for t in texts]
+
+
+def open_menu(page, group, entry):
+    """Side menu: open the group if it is folded, then follow the entry (exact label)."""
+    toggle = page.locator("#side-menu .side-group-toggle", has_text=group)
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    link = page.locator("#side-menu .side-group", has=page.locator(".side-group-toggle", has_text=group)).locator(
+        "a", has_text=re.compile(r"^\s*%s\s*$" % re.escape(entry)))
+    link.wait_for(state="visible")
+    with page.expect_navigation():
+        link.click()

@@ -1,11 +1,10 @@
 """In a real browser: the department opens 成绩证书 → 证书, 撤销 one certificate through the reason dialog (an
 empty reason is refused first), comes back to the list and sees 已撤销; the other certificate is untouched."""
-import re
 
 from app.extensions import db
 from app.models import Certificate
 from app.services import certificates as certificate_service
-from tests.e2e.conftest import commit_fixture_data, login_as
+from tests.e2e.conftest import commit_fixture_data, login_as, open_menu
 from tests.services.test_certificates import approved_exam
 
 
@@ -21,10 +20,7 @@ def test_department_revokes_a_certificate_from_the_list(page, base_url, personas
     assert "/login" not in page.url, page.locator(".alert").all_inner_texts()
 
     # the menu 成绩证书 → 证书
-    page.locator(".navbar a.dropdown-toggle", has_text="成绩证书").click()
-    entry = page.locator(".navbar .dropdown-menu a", has_text=re.compile(r"^\s*证书\s*$"))
-    with page.expect_navigation():
-        entry.click()
+    open_menu(page, "成绩证书", "证书")
     assert "/certificateview/list" in page.url
     row = page.locator("#cert-row-%d" % first)
     assert row.locator(".col-number").inner_text().strip() == first_number

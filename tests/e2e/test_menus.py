@@ -59,3 +59,39 @@ def test_wrong_account_type_is_refused_in_chinese(page, base_url, personas):
     login_as(page, base_url, personas.province, "department")
     assert "/login" not in page.url
     assert "企业资质审核" in top_menu(page)
+
+
+@pytest.mark.parametrize("persona, account_type", [("admin", "admin"), ("province", "department"),
+                                                   ("inst_a_user", "institution"), ("ent_a_user", "enterprise")])
+def test_navigation_fits_at_1366x768_and_marks_the_current_page(page, base_url, personas, persona, account_type):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login_as(page, base_url, getattr(personas, persona), account_type)
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 60, "top bar is %dpx tall: more than one row" % header["height"]
+    side = page.locator("#side-menu").bounding_box()
+    assert side["x"] == 0 and side["width"] <= 220
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    # On the home page every group is open; 首页 is the current page.
+    assert page.locator("#side-menu [aria-current=page]").inner_text().strip() == "首页"
+    toggles = page.locator("#side-menu .side-group-toggle")
+    assert toggles.count() >= 1
+    for i in range(toggles.count()):
+        assert toggles.nth(i).get_attribute("aria-expanded") == "true"
+    # Following an entry: it is marked current, its group stays open and the others fold away.
+    entry = page.locator("#side-menu .side-group li a").last
+    label = entry.inner_text().strip()
+    group = entry.locator("xpath=ancestor::li[contains(@class,'side-group')]/a").inner_text().strip()
+    with page.expect_navigation():
+        entry.click()
+    current = page.locator("#side-menu [aria-current=page]")
+    assert current.count() == 1 and current.inner_text().strip() == label
+    assert page.locator("#side-menu li.active").count() == 1
+    open_groups = page.locator("#side-menu .side-group-toggle[aria-expanded=true]").all_inner_texts()
+    assert [g.strip() for g in open_groups] == [group]
+    # A folded group opens with a click (Bootstrap's collapse, served locally).
+    folded = page.locator("#side-menu .side-group-toggle.collapsed")
+    if folded.count():
+        target = folded.first.element_handle()
+        target.click()
+        page.wait_for_function("el => el.getAttribute('aria-expanded') === 'true'", arg=target)
+    assert page.js_errors == [] and page.external_requests == []
