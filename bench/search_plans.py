@@ -49,7 +49,7 @@ def terms(session):
         ("enterprise_name", "砌筑", "2 字·无"), ("enterprise_name", ent[2:5], "3 字"),
         ("enterprise_name", ent, "全称（6+ 字）"), ("enterprise_name", "上海龘龘建工集团", "6+ 字·无"),
         ("plan_name", "培训", "2 字·多"), ("plan_name", trade[2:4], "2 字·工种"),
-        ("plan_name", "鬲鬯", "2 字·无"), ("plan_name", period, "3 字·期"), ("plan_name", plan, "全称（6+ 字）"),
+        ("plan_name", "鬲鬯", "2 字·无"), ("plan_name", "挖掘", "2 字·工种"), ("plan_name", period, "3 字·期"), ("plan_name", plan, "全称（6+ 字）"),
     ]
 
 

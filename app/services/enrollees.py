@@ -5,10 +5,10 @@ filters. The page, the synchronous export and the Celery export all read through
 never disagree about who sees which row.
 
 Built for the provincial table (1,000,000 rows, SPEC §12):
-- exact 身份证号 / 手机号 use equality (b-tree), names use infix LIKE; on PostgreSQL each name filter also
-  asks for its grams (`zjpx_grams(column) @> ARRAY[...]`, GIN index of migration 0014: 1- and 2-character
-  terms are one gram, longer terms their character pairs), so a surname or a 2-character term is an index
-  lookup and not a scan of the table (pg_trgm cannot index patterns under 3 characters);
+- exact 身份证号 / 手机号 use equality (b-tree), names use infix LIKE (pg_trgm GIN on PostgreSQL), except a
+  1- or 2-character term on PostgreSQL, which is the lookup of its gram (`zjpx_grams(column) @> ARRAY[term]`,
+  GIN index of migration 0014): pg_trgm cannot index patterns under 3 characters, and a surname or a
+  2-character term is the common search, not a scan of the table (see _contains for the measured choice);
 - an interactive search on PostgreSQL runs under SET LOCAL statement_timeout (ENROLLEE_QUERY_TIMEOUT_MS,
   in a savepoint): what still cannot be fast is refused with a Chinese message asking for a longer term;
 - the four progress statuses are columns of enrollment (kept by the services), except 培训计划
@@ -128,8 +128,8 @@ def _like(text):
 
 
 def term_grams(term):
-    """The grams that every value containing `term` has (zjpx_grams of migration 0014): the term itself
-    when it has 1 or 2 characters, otherwise its distinct character pairs."""
+    """Grams (zjpx_grams of migration 0014) that every value containing `term` has: the term itself when it has
+    1 or 2 characters (what the search asks for), otherwise its distinct character pairs."""
     if len(term) <= 2:
         return [term]
     return sorted({term[i:i + 2] for i in range(len(term) - 1)})
@@ -141,19 +141,25 @@ def _dialect():
 
 def _contains(column, term, dialect):
     """`column` contains `term`: LIKE everywhere, except a 1- or 2-character term on PostgreSQL, which asks for
-    its gram (the GIN index of migration 0014 answers it; same rows as LIKE)."""
+    its gram (the GIN index of migration 0014 answers it; same rows as LIKE, tested against LIKE)."""
     like = column.like(_like(term), escape="\\")
     if dialect != "postgresql" or len(term) > 2:
         # 3 characters and more: pg_trgm (migration 0002) indexes the LIKE itself, and the planner estimates it
         # well. Adding the pairs too made it multiply two estimates of the same rows (10 instead of 10,581 for
         # 88期) and recompute zjpx_grams on every candidate row (~20 µs each): 220 ms instead of 2 ms.
         return like
-    # zjpx_grams(column) @> ARRAY[term] is the index condition (exact for 1–2 characters); LIKE stays beside it as
+    # zjpx_grams(column) @> ARRAY[term] is the index condition (exact for 1–2 characters). strpos() beside it is
     # the cheap per-row filter when the planner walks the primary key instead (zjpx_grams costs ~20 µs a call).
-    # Measured on 1,000,000 rows (bench/search_plans.py): without the LIKE, a term found nowhere that the
-    # statistics took for a common one was filtered by zjpx_grams row by row (> 20 s); declaring zjpx_grams
-    # expensive (COST 10000) instead made the county’s 起重 a 1.6 s bitmap. This form: ≤ 37 ms for every case.
-    return and_(func.zjpx_grams(column).op("@>")(bindparam(None, term_grams(term), type_=ARRAY(Text))), like)
+    # Measured on 1,000,000 rows (bench/search_plans.py, bench/load.py):
+    # - the gram alone: a term found nowhere that the statistics took for a common one was filtered by
+    #   zjpx_grams row by row along the key (> 20 s);
+    # - LIKE beside it: pg_trgm "indexes" a 2-character LIKE by reading its whole index (1,000,000 entries,
+    #   430 ms) and the planner AND-ed that bitmap in (挖掘 at county scope: 1.45 s); LIKE's estimate, multiplied
+    #   with the gram's, also made common terms look rare;
+    # - declaring zjpx_grams expensive (COST 10000) instead made the county's 起重 a 1.6 s bitmap.
+    # strpos is not indexable (no trigram bitmap) and has a neutral estimate.
+    grams = bindparam(None, term_grams(term), type_=ARRAY(Text))
+    return and_(func.zjpx_grams(column).op("@>")(grams), func.strpos(column, term) > 0)
 
 
 def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None):

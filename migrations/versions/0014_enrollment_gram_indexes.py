@@ -6,10 +6,10 @@ characters and operators type surnames: `worker_name LIKE '%砌筑%'` scanned th
 1-character terms at county scope). pg_bigm is not packaged here.
 
 So zjpx_grams(text) returns the distinct characters and character pairs of a value, and an expression GIN
-index (array_ops) over it serves every infix filter whose term has 1 or 2 characters (`grams @> ARRAY[term]`,
-then LIKE re-checks); terms of 3 characters and more stay with pg_trgm, which is fast for them (asking for
-their pairs too made the planner multiply two estimates of the same rows). No new column, nothing for the
-services to keep; ANALYZE keeps statistics of the index expression (most common elements), so the planner still walks
+index (array_ops) over it serves every infix filter whose term has 1 or 2 characters (`grams @> ARRAY[term]`
+is exact for them; app/services/enrollees.py adds a cheap strpos() for walks along the key and says why not
+LIKE); terms of 3 characters and more stay with pg_trgm, which is fast for them (asking for their pairs too
+made the planner multiply two estimates of the same rows). No new column, nothing for the services to keep; ANALYZE keeps statistics of the index expression (most common elements), so the planner still walks
 the primary key backwards when a term matches many rows (张: a few rows into the scan fill a page) and uses the
 index when it matches few or none. Measured with EXPLAIN ANALYZE on 1,000,000 enrollments: see bench/README.md.
 
