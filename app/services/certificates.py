@@ -6,7 +6,7 @@ import hmac
 import time
 
 from flask import current_app, g
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -134,6 +134,38 @@ def issue_one(exam, plan, enrollment_id, issue_date):
     return certificate
 
 
+ISSUE_BATCH = 500  # certificates per transaction in 生成证书 (one when CERTIFICATE_ISSUE_PAUSE slows a drill)
+
+
+def issue_batch(exam, plan, enrollment_ids, issue_date):
+    """Certificates for those of `enrollment_ids` that have none of this exam plan yet, with consecutive
+    numbers, in the caller's transaction; returns how many.
+
+    The sequence row is locked FIRST (step 0): every other worker's batch of the same sequence has then either
+    committed (and its certificates are seen by the check below, READ COMMITTED) or not started, so nothing is
+    issued twice and the numbers taken after the check are consecutive; a rollback gives them all back.
+    One lock, one check, one INSERT and one UPDATE per batch instead of per certificate (issue 14: 10,000
+    numbers by two workers in seconds, not minutes).
+    """
+    year = issue_date.year
+    key = {"year": year, "institution_code": exam.institution.code, "trade_code": plan.trade_code}
+    last = next_value(CertificateSequence, key, step=0)
+    have = set(db.session.execute(select(Certificate.enrollment_id).where(
+        Certificate.exam_plan_id == exam.id, Certificate.enrollment_id.in_(enrollment_ids))).scalars())
+    todo = [enrollment_id for enrollment_id in enrollment_ids if enrollment_id not in have]
+    if not todo:
+        return 0
+    worker_of = dict(db.session.execute(select(Enrollment.id, Enrollment.worker_id)
+                                        .where(Enrollment.id.in_(todo))).all())
+    db.session.execute(insert(Certificate), [dict(
+        number=certificate_number(exam, plan.trade_code, last + n, year), worker_id=worker_of[enrollment_id],
+        enrollment_id=enrollment_id, exam_plan_id=exam.id, institution_id=exam.institution_id,
+        trade_code=plan.trade_code, skill_level=plan.skill_level, issue_date=issue_date, status="generated",
+    ) for n, enrollment_id in enumerate(todo, start=1)])
+    next_value(CertificateSequence, key, step=len(todo))
+    return len(todo)
+
+
 def run_job(job_id):
     """Body of the 生成证书 task: idempotent, resumable, safe with several workers (commit per certificate)."""
     job = db.session.get(CertificateJob, job_id)
@@ -151,16 +183,15 @@ def run_job(job_id):
     created = 0
     issue_date = datetime.date.today()
     pause = current_app.config["CERTIFICATE_ISSUE_PAUSE"]
-    for enrollment_id in wanted:
-        exists = db.session.execute(select(Certificate.id).where(Certificate.enrollment_id == enrollment_id,
-                                                                 Certificate.exam_plan_id == exam.id)).first()
-        if exists is None:
-            try:
-                issue_one(exam, plan, enrollment_id, issue_date)
-                db.session.commit()
-                created += 1
-            except IntegrityError:
-                db.session.rollback()  # another worker issued it: its number is given back with the lock
+    size = 1 if pause else ISSUE_BATCH
+    for start in range(0, len(wanted), size):
+        try:
+            created += issue_batch(exam, plan, wanted[start:start + size], issue_date)
+            db.session.commit()  # releases the sequence row: the other worker's batch goes next
+        except IntegrityError:  # issued meanwhile under another sequence row (a job running over New Year)
+            db.session.rollback()  # the numbers are given back with the lock; the check sees the other's rows
+            created += issue_batch(exam, plan, wanted[start:start + size], issue_date)
+            db.session.commit()
         done = db.session.execute(select(func.count(Certificate.id)).where(Certificate.exam_plan_id == exam.id)).scalar()
         db.session.execute(update(CertificateJob).where(CertificateJob.id == job_id).values(done=done))
         db.session.commit()

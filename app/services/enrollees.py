@@ -5,7 +5,12 @@ filters. The page, the synchronous export and the Celery export all read through
 never disagree about who sees which row.
 
 Built for the provincial table (1,000,000 rows, SPEC §12):
-- exact 身份证号 / 手机号 use equality (b-tree), names use infix LIKE (pg_trgm GIN on PostgreSQL);
+- exact 身份证号 / 手机号 use equality (b-tree), names use infix LIKE (pg_trgm GIN on PostgreSQL), except a
+  1- or 2-character term on PostgreSQL, which is the lookup of its gram (`zjpx_grams(column) @> ARRAY[term]`,
+  GIN index of migration 0014): pg_trgm cannot index patterns under 3 characters, and a surname or a
+  2-character term is the common search, not a scan of the table (see _contains for the measured choice);
+- an interactive search on PostgreSQL runs under SET LOCAL statement_timeout (ENROLLEE_QUERY_TIMEOUT_MS,
+  in a savepoint): what still cannot be fast is refused with a Chinese message asking for a longer term;
 - the four progress statuses are columns of enrollment (kept by the services), except 培训计划
   (报名中 / 培训结束), which is derived from the plan's enrollment window through the join;
 - pages are keyset pages on the primary key (newest first): page_size + 1 rows tell whether a next
@@ -15,13 +20,20 @@ Built for the provincial table (1,000,000 rows, SPEC §12):
 import datetime
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import func, select
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import Text
 
 from app.models import (
     Certificate, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, TrainingPlan,
     Worker,
 )
+from app.extensions import db
 from app.security.filters import contains
+from app.services import ServiceError
 from app.validators import mask_id_number, normalize_id_number
 
 # Progress statuses in the seed's wording (SPEC §7).
@@ -52,6 +64,8 @@ STATUS_COLUMNS = {"exam_status": Enrollment.exam_status, "score_status": Enrollm
 MAX_TEXT = 100
 COUNT_CAP = 10000
 DEFAULT_PAGE_SIZE = 20
+QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
+TIMEOUT_MESSAGE = _l("查询超时：请输入更长的姓名或名称（或加上身份证号、手机号等条件）后重试")
 
 # What a list row / export row reads: enrollment's own columns plus the plan's window (for 培训计划).
 ROW_COLUMNS = (
@@ -110,16 +124,52 @@ class EnrolleeFilters:
         return bool(self.as_dict())
 
 
-def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None):
+def term_grams(term):
+    """Grams (zjpx_grams of migration 0014) that every value containing `term` has: the term itself when it has
+    1 or 2 characters (what the search asks for), otherwise its distinct character pairs."""
+    if len(term) <= 2:
+        return [term]
+    return sorted({term[i:i + 2] for i in range(len(term) - 1)})
+
+
+def _dialect():
+    return db.session.get_bind().dialect.name if has_app_context() else "default"
+
+
+def _contains(column, term, dialect):
+    """`column` contains `term`: LIKE everywhere, except a 1- or 2-character term on PostgreSQL, which asks for
+    its gram (the GIN index of migration 0014 answers it; same rows as LIKE, tested against LIKE)."""
+    like = contains(column, term)  # the one LIKE-escaping rule (app/security/filters.py)
+    if dialect != "postgresql" or len(term) > 2:
+        # 3 characters and more: pg_trgm (migration 0002) indexes the LIKE itself, and the planner estimates it
+        # well. Adding the pairs too made it multiply two estimates of the same rows (10 instead of 10,581 for
+        # 88期) and recompute zjpx_grams on every candidate row (~20 µs each): 220 ms instead of 2 ms.
+        return like
+    # zjpx_grams(column) @> ARRAY[term] is the index condition (exact for 1–2 characters). strpos() beside it is
+    # the cheap per-row filter when the planner walks the primary key instead (zjpx_grams costs ~20 µs a call).
+    # Measured on 1,000,000 rows (bench/search_plans.py, bench/load.py):
+    # - the gram alone: a term found nowhere that the statistics took for a common one was filtered by
+    #   zjpx_grams row by row along the key (> 20 s);
+    # - LIKE beside it: pg_trgm "indexes" a 2-character LIKE by reading its whole index (1,000,000 entries,
+    #   430 ms) and the planner AND-ed that bitmap in (挖掘 at county scope: 1.45 s); LIKE's estimate, multiplied
+    #   with the gram's, also made common terms look rare;
+    # - declaring zjpx_grams expensive (COST 10000) instead made the county's 起重 a 1.6 s bitmap.
+    # strpos is not indexable (no trigram bitmap) and has a neutral estimate.
+    grams = bindparam(None, term_grams(term), type_=ARRAY(Text))
+    return and_(func.zjpx_grams(column).op("@>")(grams), func.strpos(column, term) > 0)
+
+
+def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None):
     """SELECT `columns` FROM enrollment JOIN training_plan WHERE <scope> AND <filters> (no order, no limit)."""
     today = today or datetime.date.today()
+    dialect = dialect or _dialect()
     query = (select(*columns).select_from(Enrollment)
              .join(TrainingPlan, TrainingPlan.id == Enrollment.plan_id)
              .where(scope.criterion(Enrollment)))
     for key, column in INFIX_FILTERS.items():
         value = getattr(filters, key)
         if value:
-            query = query.where(contains(column, value))
+            query = query.where(_contains(column, value, dialect))
     if filters.id_number:
         query = query.where(Enrollment.id_number == filters.id_number)
     if filters.mobile:
@@ -238,23 +288,57 @@ def fetch_rows(session, scope, filters, *, limit, after=None, today=None):
     return session.connection().execute(query.order_by(Enrollment.id.desc()).limit(limit)).all()
 
 
+def _timeout_ms():
+    if has_app_context():
+        return int(current_app.config.get("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS))
+    return QUERY_TIMEOUT_MS
+
+
+def guarded(session, filters, run):
+    """run() — and on PostgreSQL with a text filter, under SET LOCAL statement_timeout in a savepoint.
+
+    The gram indexes make the searches fast; this is the guard for whatever still is not (a term made of the
+    most common characters at a small scope, a cold cache): the statement is cancelled after
+    ENROLLEE_QUERY_TIMEOUT_MS and the operator is asked for a longer term, instead of a page that takes a
+    minute and holds a database core. The savepoint keeps the request's transaction usable after a cancel;
+    the previous timeout is put back afterwards (SET LOCAL would otherwise last until the commit).
+    """
+    if not any(getattr(filters, key) for key in INFIX_FILTERS) or session.get_bind().dialect.name != "postgresql":
+        return run()
+    try:
+        with session.begin_nested():
+            previous = session.execute(text(
+                "SELECT p.prev, set_config('statement_timeout', :ms, true) "
+                "FROM (SELECT current_setting('statement_timeout') AS prev OFFSET 0) AS p"),
+                {"ms": str(_timeout_ms())}).scalar_one()
+            result = run()
+            session.execute(text("SELECT set_config('statement_timeout', :prev, true)"), {"prev": previous})
+        return result
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == "57014":  # query_canceled
+            raise ServiceError(TIMEOUT_MESSAGE) from None
+        raise
+
+
 def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=None, before=None, today=None):
     """One keyset page, newest first: rows with id < after (next pages) or id > before (previous pages).
 
-    Reads page_size + 1 rows to know whether another page follows; never counts.
+    Reads page_size + 1 rows to know whether another page follows; never counts. A search that runs into the
+    statement timeout raises ServiceError(TIMEOUT_MESSAGE) (see guarded()).
     """
     today = today or datetime.date.today()
     query = scoped_enrollments(scope, filters, today=today)
     after, before = _int_or_none(after), _int_or_none(before)
     if before is not None:
-        rows = session.execute(query.where(Enrollment.id > before).order_by(Enrollment.id.asc())
-                               .limit(page_size + 1)).all()
+        rows = guarded(session, filters, lambda: session.execute(
+            query.where(Enrollment.id > before).order_by(Enrollment.id.asc()).limit(page_size + 1)).all())
         more = len(rows) > page_size
         rows = list(reversed(rows[:page_size]))
         return Page([EnrolleeRow.from_row(r, today) for r in rows], page_size, has_next=True, has_prev=more)
     if after is not None:
         query = query.where(Enrollment.id < after)
-    rows = session.execute(query.order_by(Enrollment.id.desc()).limit(page_size + 1)).all()
+    rows = guarded(session, filters, lambda: session.execute(
+        query.order_by(Enrollment.id.desc()).limit(page_size + 1)).all())
     more = len(rows) > page_size
     return Page([EnrolleeRow.from_row(r, today) for r in rows[:page_size]], page_size, has_next=more,
                 has_prev=after is not None)
@@ -263,7 +347,7 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
 def count(session, scope, filters, cap=COUNT_CAP, today=None):
     """(number of matching rows, exact?) — counting stops at `cap` + 1 rows, so it stays cheap."""
     inner = scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today).limit(cap + 1).subquery()
-    number = session.execute(select(func.count()).select_from(inner)).scalar_one()
+    number = guarded(session, filters, lambda: session.execute(select(func.count()).select_from(inner)).scalar_one())
     return (cap, False) if number > cap else (number, True)
 
 
@@ -348,5 +432,5 @@ def detail(session, scope, pk, today=None):
 __all__ = [
     "CERT_STATUSES", "COUNT_CAP", "EXAM_STATUSES", "EnrolleeFilters", "EnrolleeRow", "FILTER_LABELS",
     "PLAN_STATUSES", "Page", "SCORE_STATUSES", "STATUS_CHOICES", "clamp_page_size", "count", "detail",
-    "fetch_page", "plan_progress", "scoped_enrollments",
+    "fetch_page", "guarded", "plan_progress", "scoped_enrollments", "term_grams",
 ]

@@ -9,10 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 
 
-def next_value(model, key):
-    """Increment and return the counter of `model` identified by the primary-key dict `key`."""
+def next_value(model, key, step=1):
+    """Increment and return the counter of `model` identified by the primary-key dict `key`.
+
+    step=0 only locks the row (created at 0 when missing) and returns its value; step=n takes n values at once
+    (the last is returned).
+    """
     where = [getattr(model, k) == v for k, v in key.items()]
-    stmt = update(model).where(*where).values(last_serial=model.last_serial + 1).returning(model.last_serial)
+    stmt = update(model).where(*where).values(last_serial=model.last_serial + step).returning(model.last_serial)
     value = db.session.execute(stmt).scalar()
     if value is None:
         try:

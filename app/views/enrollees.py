@@ -64,14 +64,18 @@ class EnrollmentView(BaseView):
         filters = enrollee_service.EnrolleeFilters.from_mapping(request.args)
         page_size = enrollee_service.clamp_page_size(request.args.get("psize", enrollee_service.DEFAULT_PAGE_SIZE),
                                                      _page_limit())
-        page = enrollee_service.fetch_page(db.session, scope, filters, page_size=page_size,
-                                           after=request.args.get("after"), before=request.args.get("before"))
-        total = None
-        if not page.has_next and not page.has_prev:
-            total = (len(page.rows), True)  # the whole result is on this page: counting is free
-        elif request.args.get("count") == "1":
-            total = enrollee_service.count(db.session, scope, filters)
         notices = []
+        total, page = None, None
+        try:
+            page = enrollee_service.fetch_page(db.session, scope, filters, page_size=page_size,
+                                               after=request.args.get("after"), before=request.args.get("before"))
+            if not page.has_next and not page.has_prev:
+                total = (len(page.rows), True)  # the whole result is on this page: counting is free
+            elif request.args.get("count") == "1":
+                total = enrollee_service.count(db.session, scope, filters)
+        except ServiceError as refused:  # the search ran into the statement timeout
+            notices.append(refused.message)
+        page = page or enrollee_service.Page(page_size=page_size)
         if filters.id_number and len(filters.id_number) not in (15, 18):
             notices.append(_("身份证号按完整号码精确查询，请输入完整的18位身份证号"))
         if filters.mobile and len(filters.mobile) != 11:
