@@ -54,8 +54,16 @@ def prepare_broker():
     url = celery.conf.broker_url
     if not url.startswith("sqla+"):
         return "broker %s: nothing to prepare" % url.split("://", 1)[0]
-    with celery.connection_for_write() as connection:
-        connection.default_channel.queue_declare(celery.conf.task_default_queue)
-    if hasattr(celery.backend, "ResultSession"):  # the embedded result store's tables, created once here too
-        celery.backend.ResultSession().close()
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(3):
+        try:
+            with celery.connection_for_write() as connection:
+                connection.default_channel.queue_declare(celery.conf.task_default_queue)
+            if hasattr(celery.backend, "ResultSession"):  # the embedded result store's tables, created once too
+                celery.backend.ResultSession().close()
+            break
+        except DBAPIError:  # another process created them a moment earlier: the next try finds them
+            if attempt == 2:
+                raise
     return "embedded broker ready (queue %s)" % celery.conf.task_default_queue

@@ -106,10 +106,13 @@ def assert_clean(log):
     assert "CRITICAL" not in log and "Traceback" not in log, log[-3000:]
 
 
-def test_worker_with_beat_on_the_embedded_broker_as_make_run_starts_it(product):
+@pytest.mark.parametrize("prepared", [True, False], ids=["as-make-run", "worker-alone"])
+def test_worker_with_beat_on_the_embedded_broker_as_make_run_starts_it(product, prepared):
+    """`make run` prepares the broker first; a worker started alone on a fresh folder prepares it itself."""
     app = product()
     app.flask("db", "upgrade")
-    assert "embedded broker ready" in app.flask("prepare-broker")
+    if prepared:
+        assert "embedded broker ready" in app.flask("prepare-broker")
     _worker, log = app.worker("-B", "--schedule", str(app.var / "celerybeat-schedule"))
     app.send_ping(41)
     wait_until(lambda: "] succeeded in" in log() and "app.ping[" in log(), 60, "the ping on the embedded broker")
