@@ -11,6 +11,9 @@ _INT_ARG = re.compile(r"(psize_|page_)")  # FAB matches these anywhere in the na
 def register(app):
     """Install filters, hooks and error handlers on the app."""
     app.add_template_filter(state_label, "state_label")
+    from app.workflow.engine import OPINION_MAX_LENGTH
+
+    app.jinja_env.globals["opinion_max_length"] = OPINION_MAX_LENGTH  # the 审核意见 textareas' maxlength
 
     @app.before_request
     def drop_malformed_list_args():

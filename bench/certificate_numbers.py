@@ -14,7 +14,6 @@ end; a run longer than --limit seconds is stopped and reported as such.
 """
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,13 +22,10 @@ import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 sys.path.insert(0, ROOT)
+from bench.load import load_average, stop_processes  # noqa: E402  (the same process handling as the load bench)
+
 BIN = os.path.dirname(sys.executable)
 HOST = "127.0.0.1"
-
-
-def load_average():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def recreate(db_name):
@@ -153,14 +149,7 @@ def main():
                 time.sleep(0.1)
             elapsed = time.time() - started
         finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    os.killpg(worker.pid, signal.SIGTERM)
-            for worker in workers:
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
+            stop_processes(workers)
         db.session.rollback()
         numbers = db.session.execute(select(Certificate.number)).scalars().all()
         serials = sorted(int(number[-5:]) for number in numbers)

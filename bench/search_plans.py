@@ -20,11 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
 from bench.build_dataset import BENCH_ACCOUNTS  # noqa: E402
-
-
-def load_average():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+from bench.load import load_average  # noqa: E402
 
 
 def terms(session):
@@ -60,8 +56,6 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=30)
     args = parser.parse_args()
-
-    from sqlalchemy import text
 
     from app import create_app
     from app.extensions import db

@@ -261,7 +261,7 @@ def _file_rule(s):
                      for owner_type, model in _OWNER_MODELS.items()))
     if s.kind == "enterprise":
         return or_(_owned_files("enterprise", [s.enterprise_id]),
-                   _owned_files("worker", select(Worker.id).where(Worker.enterprise_id == s.enterprise_id)))
+                   _owned_files("worker", select(Worker.id).where(s.criterion(Worker))))
     if s.kind == "institution":
         return or_(_owned_files("institution", [s.institution_id]),
                    _owned_files("staff", select(Staff.id).where(Staff.institution_id == s.institution_id)))

@@ -125,7 +125,6 @@ def change_password(user, old_password, new_password, confirm):
             raise AccountLocked(_locked_message(user), field="old_password")
         raise ServiceError(_("原密码不正确"), field="old_password")
     set_password(user, new_password, confirm)
-    user.must_change_password = False
     audit.record("change_password", user, user=user)
     db.session.commit()
 

@@ -91,19 +91,17 @@ def requeue(job, *, user):
     job.updated_at = _now()
     audit.record("generate_certificates", job.exam_plan, user=user, username=None if user else SWEEP_ACTOR,
                  detail="生成证书任务 #%d 长时间无进度，已重新提交" % job.id)
-    if task_queue.waiting(job):  # still in the outbox: the sweep sends it, one message is enough
-        db.session.commit()
-        return
-    message = task_queue.record(GENERATE_TASK, job.id, subject=job)
+    message = task_queue.record_unless_waiting(GENERATE_TASK, job.id, subject=job)
     db.session.commit()
     task_queue.send(message)
 
 
 def requeue_stale_jobs():
-    """The sweep's share: every abandoned 生成证书 job is queued again, with nobody pressing the button."""
-    jobs = db.session.execute(select(CertificateJob).where(CertificateJob.status.in_(ACTIVE_JOB_STATES))
-                              .order_by(CertificateJob.id)).scalars().all()
-    stale = [job for job in jobs if is_stale(job)]
+    """The sweep's share: every abandoned 生成证书 job (is_stale) is queued again, nobody pressing the button."""
+    limit = _now() - datetime.timedelta(seconds=current_app.config["CERTIFICATE_JOB_STALE_SECONDS"])
+    stale = db.session.execute(select(CertificateJob).where(CertificateJob.status.in_(ACTIVE_JOB_STATES),
+                                                            CertificateJob.updated_at < limit)
+                               .order_by(CertificateJob.id)).scalars().all()
     for job in stale:
         requeue(job, user=None)
     return len(stale)
@@ -113,25 +111,6 @@ def certificate_number(exam, trade_code, serial, year):
     rule = get_setting("certificate_number_rule")
     return rule.format(yy=year % 100, year=year, institution_code=exam.institution.code, trade_code=trade_code,
                        serial=serial)
-
-
-def issue_one(exam, plan, enrollment_id, issue_date):
-    """Allocate the next number and insert one certificate in the caller's transaction.
-
-    The sequence row stays locked until commit, so a rolled-back insert gives its number back.
-    """
-    year = issue_date.year
-    serial = next_value(CertificateSequence, {"year": year, "institution_code": exam.institution.code,
-                                              "trade_code": plan.trade_code})
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    certificate = Certificate(
-        number=certificate_number(exam, plan.trade_code, serial, year), worker_id=enrollment.worker_id,
-        enrollment_id=enrollment.id, exam_plan_id=exam.id, institution_id=exam.institution_id,
-        trade_code=plan.trade_code, skill_level=plan.skill_level, issue_date=issue_date, status="generated",
-    )
-    db.session.add(certificate)
-    db.session.flush()
-    return certificate
 
 
 ISSUE_BATCH = 500  # certificates per transaction in 生成证书 (one when CERTIFICATE_ISSUE_PAUSE slows a drill)
@@ -167,7 +146,7 @@ def issue_batch(exam, plan, enrollment_ids, issue_date):
 
 
 def run_job(job_id):
-    """Body of the 生成证书 task: idempotent, resumable, safe with several workers (commit per certificate)."""
+    """Body of the 生成证书 task: idempotent, resumable, safe with several workers (commit per batch)."""
     job = db.session.get(CertificateJob, job_id)
     if job is None or job.status == "finished":
         return 0

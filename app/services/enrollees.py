@@ -204,11 +204,11 @@ def personal_stage(plan_status, exam_status, score_status, cert_status, cancelle
     """
     if cancelled:
         return ("报名", "已取消")
-    if cert_status and cert_status != "证书未生成":
+    if cert_status and cert_status != CERT_STATUSES[0]:
         return ("培训证书", cert_status)
-    if score_status and score_status != "未上报":
+    if score_status and score_status != SCORE_STATUSES[0]:
         return ("成绩报审", score_status)
-    if exam_status and exam_status != "未上报":
+    if exam_status and exam_status != EXAM_STATUSES[0]:
         return ("考核计划", exam_status)
     return ("培训计划", plan_status) if plan_status else ("", "")
 

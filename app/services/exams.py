@@ -75,9 +75,9 @@ def default_pass_line():
 
 
 def plan_specialty(plan):
-    from app.services.staffing import specialty_of
+    from app.services.dictionaries import specialty_of_trade
 
-    return specialty_of(plan.trade_code)
+    return specialty_of_trade(plan.trade_code)
 
 
 def examiner_choices(institution_id, plan):

@@ -135,8 +135,7 @@ def requeue_stale_jobs():
     messages = []
     for job in jobs:
         job.updated_at = datetime.datetime.now().replace(microsecond=0)
-        if not task_queue.waiting(job):
-            messages.append(task_queue.record(EXPORT_TASK, job.id, subject=job))
+        messages.append(task_queue.record_unless_waiting(EXPORT_TASK, job.id, subject=job))
     session.commit()
     for message in messages:
         task_queue.send(message)

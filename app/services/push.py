@@ -183,8 +183,6 @@ def start_push(certificates=None):
     for certificate in certificates or []:
         if certificate.status != "pushed" and not certificate.revoked and certificate.pulled_at is not None:
             enqueue(certificate)
-    # One waiting push is enough: it sweeps the whole outbox.
-    message = None if task_queue.waiting(PUSH_SUBJECT) else task_queue.record(PUSH_TASK, subject=PUSH_SUBJECT)
+    message = task_queue.record_unless_waiting(PUSH_TASK, subject=PUSH_SUBJECT)  # one push sweeps the outbox
     db.session.commit()
-    if message is not None:
-        task_queue.send(message)
+    task_queue.send(message)

@@ -5,18 +5,10 @@ Minimums are settings. A training plan for a 工种 cannot be submitted while th
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import DictItem, DictType, Staff, TrainingPlan
+from app.models import Staff, TrainingPlan
 from app.services import ServiceError
-from app.services.dictionaries import label
+from app.services.dictionaries import label, trade_specialties
 from app.services.settings import get_int
-
-
-def specialty_of(trade_code):
-    """The 专业 a 工种 belongs to (the group value of its 工种 dictionary item)."""
-    return db.session.execute(
-        select(DictItem.group_value).join(DictType, DictItem.type_id == DictType.id)
-        .where(DictType.code == "trade", DictItem.value == trade_code)
-    ).scalar()
 
 
 def _counts(institution_id):
@@ -42,25 +34,15 @@ def trained_trades(institution_id):
         select(TrainingPlan.trade_code).where(TrainingPlan.institution_id == institution_id).distinct()))
 
 
-def _specialties(trades):
-    """{工种: 专业} for these trade codes, in one query."""
-    if not trades:
-        return {}
-    return dict(db.session.execute(
-        select(DictItem.value, DictItem.group_value).join(DictType, DictItem.type_id == DictType.id)
-        .where(DictType.code == "trade", DictItem.value.in_(list(trades)))
-    ).all())
-
-
 def gaps(institution_id, trades=None):
     """What is missing, as Chinese sentences; empty when the rule is met for `trades` (default: all trained)."""
     trades = trained_trades(institution_id) if trades is None else trades
-    return _gaps(_counts(institution_id), trades, _specialties(trades))
+    return _gaps(_counts(institution_id), trades, trade_specialties(trades))
 
 
 def gaps_by_trade(institution_id, trades):
     """{工种: what is missing for a plan of it} for a whole list of trades (the plan form's 工种 choices)."""
-    counts, specialties = _counts(institution_id), _specialties(trades)
+    counts, specialties = _counts(institution_id), trade_specialties(trades)
     return {trade: _gaps(counts, [trade], specialties) for trade in trades}
 
 

@@ -13,8 +13,6 @@ from app.extensions import celery, db
 from app.models import QueuedTask
 from app.models.base import now
 
-# Shown when the broker refused the task: the job is safe in the outbox and the sweep sends it later.
-BROKER_DOWN = "后台任务服务暂不可用，任务已记录，将自动重试"
 SWEEP_BATCH = 200
 log = logging.getLogger(__name__)
 
@@ -36,8 +34,17 @@ def record(task, *args, subject=None):
     return message
 
 
+def record_unless_waiting(task, *args, subject):
+    """record(), unless a task for this subject already waits in the outbox (one message is enough): None then."""
+    return None if waiting(subject) else record(task, *args, subject=subject)
+
+
 def send(message):
-    """Hand a committed outbox row to the broker exactly once; False when the broker could not take it."""
+    """Hand a committed outbox row to the broker exactly once; False when the broker could not take it.
+
+    None (nothing was recorded, see record_unless_waiting) is a no-op."""
+    if message is None:
+        return True
     message_id = message if isinstance(message, int) else message.id
     # Claim first, so a click and the sweep racing over the same row send it once.
     claimed = db.session.execute(

@@ -44,12 +44,12 @@ def check_upload(file_storage, label="文件"):
     """Read and validate an uploaded file; returns (bytes, content_type, ext) or raises ServiceError."""
     if file_storage is None or not getattr(file_storage, "filename", ""):
         raise ServiceError("请上传%s" % label)
-    limit_mb = get_int("upload_max_mb")
     data = read_limited(file_storage)
     if not data:
         raise ServiceError("%s“%s”是空文件，请重新选择" % (label, file_storage.filename))
-    if len(data) > limit_mb * 1024 * 1024:
-        raise ServiceError("%s“%s”超过%dMB，请压缩后再上传" % (label, file_storage.filename, limit_mb))
+    if len(data) > upload_limit_bytes():
+        raise ServiceError("%s“%s”超过%dMB，请压缩后再上传" % (label, file_storage.filename,
+                                                           upload_limit_bytes() // (1024 * 1024)))
     extension = os.path.splitext(file_storage.filename)[1].lower()
     detected = sniff(data)
     if extension not in ALLOWED_EXTENSIONS or detected is None:

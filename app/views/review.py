@@ -13,6 +13,7 @@ from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
 from app.workflow import state_label
+from app.workflow.engine import OPINION_MAX_LENGTH
 
 
 def same_site_referrer():
@@ -119,7 +120,7 @@ class ReviewMixin:
         if self.datamodel.get(document.id, self._base_filters) is None:
             # In scope but no longer in this tab (e.g. 撤回 while a reviewer had it open): say what happened.
             happened = review_service.what_happened(document) or gettext(
-                "该记录当前状态为“%(state)s”", state=state_label(document.review_state))
+                "该记录当前状态为“%(state)s”", state=gettext(state_label(document.review_state)))
             if not any(message.startswith(happened) for _category, message in session.get("_flashes", [])):
                 flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
             return redirect(url_for(self.endpoint + ".list"))
@@ -167,6 +168,9 @@ class BulkRejectMixin(ReviewMixin):
         opinion = (request.form.get("opinion") or "").strip()
         if not opinion:
             return self._bulk_reject_form(items, opinion, gettext("审核不通过时必须填写审核意见"), back)
+        if len(opinion) > OPINION_MAX_LENGTH:  # once for the form, not once per selected row from the engine
+            return self._bulk_reject_form(items, opinion, gettext(
+                "审核意见不能超过%(n)d个字（现有%(m)d个字）", n=OPINION_MAX_LENGTH, m=len(opinion)), back)
         done, refused = 0, []
         for document in items:
             seen = (request.form.get("version_%d" % document.id) or "").strip() or None

@@ -93,7 +93,7 @@ def test_resume_after_a_crash_finishes_without_duplicates_or_gaps(personas):
     job = CertificateJob(exam_plan_id=exam.id, status="running", total=4, done=1)
     db.session.add(job)
     first = certificate_service.passed_enrollment_ids(exam)[0]
-    certificate_service.issue_one(exam, plan, first, datetime.date.today())
+    certificate_service.issue_batch(exam, plan, [first], datetime.date.today())
     db.session.commit()
     assert certificate_service.run_job(job.id) == 3
     assert serials(exam) == [1, 2, 3, 4]
@@ -106,7 +106,7 @@ def test_numbering_continues_per_institution_and_trade_and_rolled_back_numbers_a
     b = approved_exam(p, count=3, rng_seed=3)  # same institution and 工种: one sequence
     c = approved_exam(p, count=2, rng_seed=4, trade="020")  # another 工种: its own sequence
     # a rolled-back insert gives its number back
-    certificate_service.issue_one(a, a.plan, certificate_service.passed_enrollment_ids(a)[0], datetime.date.today())
+    certificate_service.issue_batch(a, a.plan, certificate_service.passed_enrollment_ids(a)[:1], datetime.date.today())
     db.session.rollback()
     for exam in (a, b, c):
         certificate_service.start_generation(exam, user=p.city)

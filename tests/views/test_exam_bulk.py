@@ -202,6 +202,11 @@ def test_bulk_reject_with_one_opinion(personas, login):
     assert empty.status_code == 200 and 'id="opinion-error"' in empty.text
     assert "审核不通过时必须填写审核意见" in empty.text and all(e.name in empty.text for e in accepted)
     assert {pk: snapshot(pk) for pk in ids} == befores
+    # an opinion over 500 characters: one message on the form, nothing changed
+    long = client.post(PENDING + "/bulk_reject", data={"rowid": ids, "opinion": "长" * 501, **versions})
+    assert long.status_code == 200 and "审核意见不能超过500个字（现有501个字）" in long.text
+    assert long.text.count("审核意见不能超过") == 1 and 'maxlength="500"' in long.text
+    assert {pk: snapshot(pk) for pk in ids} == befores
     done = client.post(PENDING + "/bulk_reject", data={"rowid": ids, "opinion": "考场安排不合理", **versions},
                        follow_redirects=True)
     assert "已审核不通过 2 条记录" in done.text
