@@ -164,6 +164,12 @@ class AppSecurityManager(SecurityManager):
             user = db.session.get(AppUser, int(jwt_data["sub"]))
             return user is None or jwt_data.get(SESSION_VERSION_KEY) != user.session_version
 
+        # flask_jwt_extended answers these in English ("Token has been revoked", "Error loading the user").
+        @jwt_manager.revoked_token_loader
+        @jwt_manager.user_lookup_error_loader
+        def _token_refused(_jwt_header, _jwt_data):
+            return jsonify(message=_("登录已失效或账号须先在网页修改密码，请重新登录")), 401
+
         return jwt_manager
 
     def auth_user_db(self, username, password):

@@ -317,6 +317,8 @@ def test_logout_and_password_changes_end_rest_api_tokens_too(app, personas, logi
     assert answer(access) == 200 and answer(refresh, "/api/v1/security/refresh", "POST") == 200
     assert login(personas.city).post("/logout/").status_code == 302  # 退出 in the browser
     assert answer(access) == 401 and answer(refresh, "/api/v1/security/refresh", "POST") == 401
+    ended = api.open("/api/v1/trainingplan/", headers={"Authorization": "Bearer " + access})
+    assert ended.json == {"message": "登录已失效或账号须先在网页修改密码，请重新登录"}
     access, refresh = tokens()
     assert answer(access) == 200
     browser = login(personas.city)
