@@ -11,6 +11,8 @@ case "$DB" in zjpx_bench*) ;; *) echo "refusing to recreate '$DB': the bench dat
 export DATABASE_URL="postgresql+psycopg://postgres@$HOST:5432/$DB"
 export APP_VAR_DIR="${APP_VAR_DIR:-$PWD/var/bench}"
 export CELERY_TASK_ALWAYS_EAGER=1
+# The app refuses to start on PostgreSQL without a key (app/security/secret.py); the bench database is never served.
+export SECRET_KEY="${SECRET_KEY:-bench-only-key}"
 mkdir -p "$APP_VAR_DIR"
 start=$SECONDS
 dropdb -h "$HOST" -U postgres --if-exists "$DB"
