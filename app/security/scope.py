@@ -7,7 +7,7 @@ single row through it, so an out-of-scope id behaves as if it did not exist.
 from dataclasses import dataclass
 
 from flask import abort, g, has_request_context
-from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 
 from app.models import (
     AuditLog, Certificate, CertificateJob, Department, DictItem, DictType, Enrollment, Enterprise,
@@ -95,6 +95,32 @@ class Scope:
     def reviews_institution(self, institution):
         """The department that set an institution up reviews its plans, exam plans and scores."""
         return self.kind == "department" and institution is not None and institution.department_id == self.department_id
+
+    def decides(self, session, model):
+        """SQL condition for the documents of `model` this department itself accepts and reviews (SPEC §3 "Who acts").
+
+        Narrower than criterion(): a department sees its whole region but decides only where no closer enabled
+        department does (enterprises), or on the institutions it set up (plans, exam plans, score reports).
+        """
+        if self.kind != "department":
+            return false()
+        if model is Enterprise:
+            return and_(self._in_region(Enterprise.region_code), *self._regions_decided_below(session))
+        return model.institution_id.in_(select(Institution.id).where(Institution.department_id == self.department_id))
+
+    def _regions_decided_below(self, session):
+        """Conditions leaving out the regions an enabled department below this one decides for (responsible_department)."""
+        codes = session.execute(select(Department.region_code).where(
+            Department.enabled.is_(True), Department.id != self.department_id,
+            self._in_region(Department.region_code))).scalars().all()
+        counties = [c for c in codes if not c.endswith("00")]
+        cities = [c[:4] for c in codes if c.endswith("00") and not c.endswith("0000")]
+        conditions = []
+        if counties:
+            conditions.append(Enterprise.region_code.not_in(counties))
+        if cities:
+            conditions.append(func.substr(Enterprise.region_code, 1, 4).not_in(cities))
+        return conditions
 
     def owns_institution(self, institution_id):
         return self.kind == "institution" and self.institution_id == institution_id

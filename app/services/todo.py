@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
-from app.models import Enrollment, Enterprise, ExamPlan, Institution, ScoreReport, TrainingPlan
+from app.models import Enrollment, Enterprise, ExamPlan, ScoreReport, TrainingPlan
 
 SHOWN = 5  # records listed under a to-do; the count says how many there are
 
@@ -29,12 +29,9 @@ def _todo(key, label, query, name_column, id_column):
 
 
 def _documents(scope, model, states):
-    """Documents in `states` that this department decides on (the department that set the institution up)."""
-    query = select(model.id).where(scope.criterion(model), model.review_state.in_(states))
-    if model is not Enterprise and scope.department_id:
-        query = query.join(Institution, model.institution_id == Institution.id).where(
-            Institution.department_id == scope.department_id)
-    return query
+    """Documents in `states` that this department itself decides on (Scope.decides)."""
+    return select(model.id).where(scope.criterion(model), scope.decides(db.session, model),
+                                  model.review_state.in_(states))
 
 
 def department_todos(scope):

@@ -2,9 +2,12 @@
 import pytest
 
 from app.demo import make_uscc
+from app.extensions import db
+from app.models import Enterprise
 from app.security.scope import Scope
 from app.services import ServiceError
 from app.services import institutions as institution_service
+from app.services import review
 from app.services import staffing
 from app.services import todo
 from tests import factories
@@ -66,3 +69,27 @@ def test_a_second_institution_with_the_same_name_is_refused(personas):
     with pytest.raises(ServiceError):
         institution_service.update_institution(personas.inst_a.id, {"name": first.name}, user=personas.city)
     institution_service.update_institution(first.id, {"name": first.name}, user=personas.city)
+
+
+def test_enterprise_qualifications_count_only_where_the_department_decides(personas):
+    """A county with its own department decides its enterprises; the city counts only counties without one."""
+    p = personas
+    for name, region, username in (("西湖待审企业", "330106", "xihu_ent"), ("滨江待审企业", "330108", "binjiang_ent"),
+                                   ("温州待审企业", "330302", "wenzhou_ent")):
+        _, user = factories.enterprise(name, region, username)
+        review.move(user.enterprise, "submit", user=user)
+
+    def waiting(user):
+        scope = Scope.for_user(user)
+        [todo_item] = [t for t in todo.department_todos(scope) if t.key == "enterprise_submitted"]
+        return sorted(name for _, name in todo_item.records)
+
+    assert waiting(p.county) == ["西湖待审企业"]
+    assert waiting(p.city) == ["滨江待审企业"]  # 西湖区 has its own department
+    assert waiting(p.province) == ["温州待审企业"]  # 温州 has no department: the province decides
+    assert waiting(p.other_city) == []
+    # Each count is what review.move would let the department do.
+    for user in (p.county, p.city, p.province):
+        scope = Scope.for_user(user)
+        for ent in db.session.query(Enterprise).filter(Enterprise.review_state == "submitted"):
+            assert scope.reviews_enterprise(db.session, ent) == (ent.name in waiting(user))
