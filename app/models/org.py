@@ -4,7 +4,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, ReviewableMixin, TimestampMixin
+from .base import Model, ReviewableMixin, TimestampMixin
+from .dictionary import DictLabel
 
 REGION_LEVELS = {"province": "省", "city": "市", "county": "区县"}
 

@@ -6,7 +6,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, ReviewableMixin, TimestampMixin, display_name
+from .base import Model, ReviewableMixin, TimestampMixin, display_name
+from .dictionary import DictLabel
 
 
 class TrainingPlan(TimestampMixin, ReviewableMixin, Model):

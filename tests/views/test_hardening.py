@@ -174,7 +174,7 @@ def test_the_detector_finds_fab_style_options(personas):
     dept = personas.city_dept
     escaped = '{"department": "\\u003cselect id=\\"department\\"\\u003e\\u003coption value=\\"%d\\"\\u003e%s' \
               '\\u003c/option\\u003e\\u003c/select\\u003e"}' % (dept.id, dept.name)
-    from app.security.models import AppUser
+    from app.models.user import AppUser
 
     assert [(m, v) for m, v, _ in related_options(escaped, AppUser)] == [(Department, str(dept.id))]
     plain = '<select><option value="%d">%s</option></select>' % (personas.inst_a.id, personas.inst_a.name)
