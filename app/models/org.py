@@ -109,10 +109,6 @@ class Enterprise(TimestampMixin, ReviewableMixin, Model):
     qualification_category_label = DictLabel("qualification_category", "qualification_category")
 
     @property
-    def is_approved(self):
-        return self.review_state == "approved"
-
-    @property
     def masked_contact_mobile(self):
         from app.validators import mask_mobile
 

@@ -127,10 +127,6 @@ class Enrollment(TimestampMixin, Model):
         return mask_mobile(self.mobile)
 
     @property
-    def is_paid(self):
-        return self.paid_at is not None
-
-    @property
     def is_cancelled(self):
         return self.cancelled_at is not None
 

@@ -9,6 +9,7 @@
 import contextlib
 import html
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -159,6 +160,15 @@ def test_regions_page_size_is_capped(personas, login):
     response = client.get("/regionview/list/?psize_RegionView=100000")
     assert response.status_code == 200
     assert len(_rows_on_page(response.get_data(as_text=True), "/regionview")) == 100  # 102 seed regions
+
+
+def test_dropping_a_bad_page_argument_keeps_the_filters_as_typed(personas, login):
+    client = login(personas.admin)
+    response = client.get("/regionview/list/", query_string=[
+        ("_flt_0_name", "A&B 宁波"), ("_flt_0_name", "杭州"), ("page_RegionView", "abc")])
+    assert response.status_code == 302
+    kept = parse_qsl(urlsplit(response.headers["Location"]).query)
+    assert kept == [("_flt_0_name", "A&B 宁波"), ("_flt_0_name", "杭州")]
 
 
 def test_page_argument_inside_another_name_does_not_fail(personas, login):
