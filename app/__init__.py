@@ -19,7 +19,7 @@ def create_app(config_name=None, **overrides):
     ensure_secret_key(app)
     from app.security.passwords import check_password_policy
 
-    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password_policy
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = check_password_policy  # FAB calls it: a callable, not a path
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     os.makedirs(app.config["EXPORT_FOLDER"], exist_ok=True)
     for key in ("SQLALCHEMY_DATABASE_URI", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
@@ -37,6 +37,10 @@ def create_app(config_name=None, **overrides):
     from app.security import filters
 
     filters.install()  # before the views build their search filters
+    from app.security.manager import AppSecurityManager
+    from app.services import accounts
+
+    AppSecurityManager.accounts = accounts  # security sits below the services: the login checks are handed in
     with app.app_context():
         _install_sqlite_pragmas(app)
         appbuilder.init_app(app, db.session)

@@ -11,7 +11,7 @@ from app.models import (
     Department, ReviewRecord, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, ScoreReport, Staff, TrainingPlan,
     Worker,
 )
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.services import accounts, review
 from app.services.institutions import allocate_institution_code
 from app.validators import id_check_char, id_number_birth_date, id_number_gender, uscc_check_char

@@ -39,7 +39,7 @@ def prepare(url):
     from app import create_app
     from app.extensions import db
     from app.models import Department, Enrollment, Region
-    from app.security.models import AppUser
+    from app.models.user import AppUser
 
     app = create_app(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")
     with app.app_context():

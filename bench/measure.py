@@ -166,7 +166,7 @@ import io, json, os, sys, time
 sys.path.insert(0, %(root)r)
 from app import create_app
 from app.extensions import db
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope
 from app.services.enrollees import EnrolleeFilters
 from app.services.exports import write_enrollees

@@ -60,7 +60,7 @@ def main():
     from app import create_app
     from app.extensions import db
     from app.models import Enrollment
-    from app.security.models import AppUser
+    from app.models.user import AppUser
     from app.security.scope import Scope
     from app.services import enrollees
 

@@ -1,5 +1,5 @@
 """Domain models; importing this package registers every table on Model.metadata."""
-from app.security.models import AppUser  # noqa: F401  (ab_user extension must load first)
+from .user import ACCOUNT_TYPES, AppUser  # noqa: F401  (ab_user extension must load first)
 
 from .audit import AuditLog, ExportJob, FormSubmission, SystemSetting  # noqa: F401
 from .base import Model  # noqa: F401

@@ -46,18 +46,4 @@ class ReviewableMixin:
         return gettext(state_label(self.review_state))
 
 
-class DictLabel:
-    """Read-only attribute showing the 数据字典 label of a code column (e.g. 工种 020 → 钢筋工)."""
-
-    def __init__(self, dict_type, column):
-        self.dict_type, self.column = dict_type, column
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self
-        from app.services.dictionaries import label
-
-        return label(self.dict_type, getattr(obj, self.column))
-
-
-__all__ = ["DictLabel", "Model", "TimestampMixin", "ReviewableMixin", "now"]
+__all__ = ["Model", "TimestampMixin", "ReviewableMixin", "now"]

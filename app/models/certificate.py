@@ -4,7 +4,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, TimestampMixin, display_name
+from .base import Model, TimestampMixin, display_name
+from .dictionary import DictLabel
 
 CERT_STATUS = {"generated": "证书已生成未推送", "pushed": "证书已推送"}
 

@@ -4,7 +4,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, ReviewableMixin, TimestampMixin
+from .base import Model, ReviewableMixin, TimestampMixin
+from .dictionary import DictLabel
 
 REGION_LEVELS = {"province": "省", "city": "市", "county": "区县"}
 
@@ -106,10 +107,6 @@ class Enterprise(TimestampMixin, ReviewableMixin, Model):
     license_file = relationship("UploadedFile", foreign_keys=[license_file_id])
     qualification_file = relationship("UploadedFile", foreign_keys=[qualification_file_id])
     qualification_category_label = DictLabel("qualification_category", "qualification_category")
-
-    @property
-    def is_approved(self):
-        return self.review_state == "approved"
 
     @property
     def masked_contact_mobile(self):

@@ -2,7 +2,8 @@
 from sqlalchemy import Column, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, TimestampMixin
+from .base import Model, TimestampMixin
+from .dictionary import DictLabel
 
 
 class Worker(TimestampMixin, Model):

@@ -6,7 +6,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import DictLabel, Model, ReviewableMixin, TimestampMixin, display_name
+from .base import Model, ReviewableMixin, TimestampMixin, display_name
+from .dictionary import DictLabel
 
 
 class TrainingPlan(TimestampMixin, ReviewableMixin, Model):
@@ -124,10 +125,6 @@ class Enrollment(TimestampMixin, Model):
         from app.validators import mask_mobile
 
         return mask_mobile(self.mobile)
-
-    @property
-    def is_paid(self):
-        return self.paid_at is not None
 
     @property
     def is_cancelled(self):

@@ -18,10 +18,10 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from app.errors import ServiceError
 from app.extensions import db
+from app.models.user import AppUser
 from app.security.labels import permissions_markup, role_label
-from app.security.models import AppUser
-from app.services import ServiceError
 
 SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
 # What an account that must change its password may still open (plus static files).
@@ -55,14 +55,13 @@ class LoginView(AuthDBView):
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
     def login(self):
-        from app.services.accounts import authenticate
-
         if g.user is not None and g.user.is_authenticated:
             return redirect(self.appbuilder.get_url_for_index)
         form = LoginForm()
         if form.validate_on_submit():
             try:
-                user = authenticate(form.username.data, form.password.data, form.account_type.data)
+                user = self.appbuilder.sm.accounts.authenticate(
+                    form.username.data, form.password.data, form.account_type.data)
             except ServiceError as refused:
                 flash(refused.message, "danger")
             else:
@@ -76,13 +75,8 @@ class LoginView(AuthDBView):
     def logout(self):
         """退出: a POST with the CSRF token (FAB's is a GET any page could trigger); every session of the
         account ends, so a copy of the cookie taken before stops working too."""
-        from app.services import accounts, audit
-
         if current_user.is_authenticated:
-            user = db.session.get(AppUser, current_user.id)
-            accounts.end_sessions(user)
-            audit.record("logout", user, user=user)
-            db.session.commit()
+            self.appbuilder.sm.accounts.log_out(db.session.get(AppUser, current_user.id))
         logout_user()
         session.pop(SESSION_VERSION_KEY, None)
         return redirect(self.appbuilder.get_url_for_login)
@@ -130,6 +124,9 @@ def too_many_login_attempts(_request_limit):
 class AppSecurityManager(SecurityManager):
     """FAB's manager with our user model and views; every way in goes through accounts.authenticate."""
 
+    # The account verbs (app.services.accounts) sit a layer above security: create_app hands them in before
+    # FAB builds this manager, so the login checks live once, in the service, without an import running up.
+    accounts = None
     user_model = AppUser
     authdbview = LoginView
     userdbmodelview = AppUserView
@@ -174,35 +171,28 @@ class AppSecurityManager(SecurityManager):
 
     def auth_user_db(self, username, password):
         """FAB's password check (used by the REST API's token login): our lockout, refusals and 操作日志."""
-        from app.services.accounts import API_LOGIN, authenticate
-
         try:
-            return authenticate(username, password, API_LOGIN)
+            return self.accounts.authenticate(username, password, self.accounts.API_LOGIN)
         except ServiceError:
             return None
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """A REST API token stops working when its account may no longer log in (e.g. 注销) or must first
         change its password."""
-        from app.services.accounts import login_refusal
-
         user = super().load_user_jwt(_jwt_header, jwt_data)
         # An account whose password someone else chose changes it in the browser before it uses the API.
-        if user is not None and (login_refusal(user) or user.must_change_password):
+        if user is not None and (self.accounts.login_refusal(user) or user.must_change_password):
             g.user = current_user  # anonymous again
             return None
         return user
 
-    @staticmethod
-    def before_request():
+    def before_request(self):
         """Bind the user; log out accounts that lost the right to be logged in (e.g. 注销) and sessions ended by
         退出, 修改密码, 重置密码 or 停用; send an account whose password someone else chose to 修改密码."""
-        from app.services.accounts import login_refusal
-
         g.user = current_user
         if not current_user.is_authenticated:
             return None
-        refusal = login_refusal(current_user)
+        refusal = self.accounts.login_refusal(current_user)
         if refusal:
             logout_user()
             flash(_("您已退出登录：%(reason)s", reason=refusal), "danger")

@@ -14,7 +14,7 @@ from app.models import (
     ExamCandidate, ExamPlan, ExportJob, Institution, Region, ReviewRecord, Score, ScoreReport, Staff,
     TrainingPlan, UploadedFile, Worker, region_prefix,
 )
-from app.security.models import AppUser
+from app.models.user import AppUser
 
 
 INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1  # the range of an Integer primary key (PostgreSQL integer)

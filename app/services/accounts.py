@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.security.models import ACCOUNT_TYPES, AppUser
+from app.models.user import ACCOUNT_TYPES, AppUser
 from app.security.passwords import password_problem
 from app.services import ServiceError
 from app.services import audit
@@ -152,6 +152,13 @@ def set_password(user, new_password, confirm=None, *, chosen_by_owner=True):
 def end_sessions(user):
     """Every session of `user` opened so far ends at its next request (退出, 修改密码, 重置密码, 停用; no commit)."""
     user.session_version = (user.session_version or 0) + 1
+
+
+def log_out(user):
+    """退出: every session of the account ends, written to the 操作日志."""
+    end_sessions(user)
+    audit.record("logout", user, user=user)
+    db.session.commit()
 
 
 def create_user(username, password, account_type, *, name, email=None,

@@ -231,15 +231,6 @@ class Period:
             clauses.append(column <= self.end)
         return clauses
 
-    def date_clause(self, column):
-        clauses = []
-        if self.start:
-            clauses.append(column >= datetime.date(int(self.start[:4]), int(self.start[5:]), 1))
-        if self.end:
-            year, month = int(self.end[:4]), int(self.end[5:])
-            clauses.append(column < datetime.date(year + month // 12, month % 12 + 1, 1))
-        return clauses
-
     def label(self):
         if not self.start and not self.end:
             return "全部"

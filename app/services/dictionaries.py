@@ -2,25 +2,24 @@
 
 Nothing here caches across requests, so a type or item added or disabled by 系统管理员 is used by
 the next form rendered, without a code change or restart. Only label() keeps a per-request cache
-(flask.g), cleared whenever a DictItem/DictType row is written (mapper events below) or explicitly
-with clear_cache().
+(flask.g, kept by app.models.dictionary so a model's DictLabel reads it too), cleared whenever a
+DictItem/DictType row is written or explicitly with clear_cache().
 """
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import DictItem, DictType
+from app.models.dictionary import clear_cache, label  # noqa: F401  (the lookups every caller knows by these names)
 
 TRADE = "trade"
 SPECIALTY = "specialty"
 
 # Types whose items are grouped by the values of another type (DictItem.group_value).
 GROUP_TYPES = {TRADE: SPECIALTY}
-
-_CACHE_KEY = "_dict_labels"
 
 
 def items(type_code, include=None):
@@ -42,13 +41,6 @@ def items(type_code, include=None):
     return [(value, label) for value, label, enabled in rows if enabled or value in keep]
 
 
-def label(type_code, value):
-    """The label of a value (disabled items too); the raw value when unknown."""
-    if value is None:
-        return ""
-    return _labels(type_code).get(value, value)
-
-
 def has_item(type_code, value, enabled_only=False):
     """True when `value` is an item of the type (an enabled one when enabled_only)."""
     if value in (None, ""):
@@ -58,41 +50,6 @@ def has_item(type_code, value, enabled_only=False):
     if enabled_only:
         query = query.where(DictItem.enabled.is_(True))
     return db.session.execute(query.limit(1)).first() is not None
-
-
-def clear_cache(type_code=None):
-    """Forget the per-request label cache (one type, or all) after items changed."""
-    if not has_app_context():
-        return
-    cache = g.get(_CACHE_KEY)
-    if not cache:
-        return
-    if type_code is None:
-        cache.clear()
-    else:
-        cache.pop(type_code, None)
-
-
-def _labels(type_code):
-    # One query per type and request: list pages show a label per row.
-    cache = g.setdefault(_CACHE_KEY, {}) if has_app_context() else {}
-    if type_code not in cache:
-        cache[type_code] = dict(db.session.execute(
-            select(DictItem.value, DictItem.label).join(DictType, DictItem.type_id == DictType.id)
-            .where(DictType.code == type_code)
-        ).all())
-    return cache[type_code]
-
-
-@event.listens_for(DictItem, "after_insert")
-@event.listens_for(DictItem, "after_update")
-@event.listens_for(DictItem, "after_delete")
-@event.listens_for(DictType, "after_insert")
-@event.listens_for(DictType, "after_update")
-@event.listens_for(DictType, "after_delete")
-def _dictionary_written(_mapper, _connection, _target):
-    # Whatever wrote the row (admin screens, seed, a service): the next label() reads afresh.
-    clear_cache()
 
 
 # --- 工种 and 专业 (staffing rule: examiners per 专业, theory teachers per 工种) ---------------------

@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.models import Enterprise, Region, UploadedFile
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.passwords import password_problem
 from app.security.scope import responsible_department
 from app.services import ServiceError, accounts, audit, dictionaries, review

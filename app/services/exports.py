@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.documents.xlsx_out import XlsxStreamWriter
 from app.extensions import db
 from app.models import ExportJob
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.services import ServiceError, audit, task_queue
 from app.services import enrollees as enrollee_service
 from app.services.settings import get_int

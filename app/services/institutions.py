@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Institution, InstitutionCodeSequence, Staff
 from app.models.exam import exam_plan_examiner
 from app.models.org import STAFF_CATEGORIES
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope
 from app.services import ServiceError
 from app.services.sequences import next_value

@@ -72,7 +72,3 @@ def region_choices(prefix=None):
     ).all()
     names = _display_names(rows)
     return [(code, names[code]) for code, _name, _level, _parent in rows]
-
-
-def region_exists(code):
-    return bool(code) and db.session.get(Region, code) is not None

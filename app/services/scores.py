@@ -179,95 +179,100 @@ def parse(exam, data, filename=""):
     listing every problem (with the rows read and an added 错误信息 column when the file could be read).
     The file goes through the one guarded reader (app.documents.xlsx_in): size, zip and row limits first.
     """
-    limit = get_int("score_import_max_rows")
     try:
-        read = read_workbook(data, filename=filename, max_rows=limit, max_bytes=upload_limit_bytes(),
-                             sheet_name=DATA_SHEET)
+        read = read_workbook(data, filename=filename, max_rows=get_int("score_import_max_rows"),
+                             max_bytes=upload_limit_bytes(), sheet_name=DATA_SHEET)
     except WorkbookRefused as refused:
         raise ScoreImportError([ImportProblem(None, "", refused.reason)])
-    problems = []
-    header = [_text(v) for v in read.header]
-    raw_rows = read.rows
 
     def marked(by_row):
         return marked_workbook(read, len(HEADERS), ERROR_HEADER, by_row)
 
-    trimmed = list(header)
-    while trimmed and not trimmed[-1]:
-        trimmed.pop()
-    if not trimmed and not raw_rows:
-        raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
-    extra = trimmed[len(HEADERS):]
-    if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):
-        problems.append(ImportProblem(1, "", "表头与标准模板不一致（应为：%s），请重新下载模板填写" % "、".join(HEADERS)))
-        raise ScoreImportError(problems, marked({1: [str(problems[0])]}))
-    if not raw_rows:
-        raise ScoreImportError([ImportProblem(None, "", "文件中没有成绩数据")], marked({}))
-
+    _check_header(read, marked)
     by_ticket = {candidate.ticket_no: (candidate, enrollment) for candidate, enrollment in roster(exam)}
-    seen = {}
-    parsed = []
-    for row, values, formulas in raw_rows:
-        values = (values + [None] * len(HEADERS))[:len(HEADERS)]
-        row_problems = []
-        for i in formulas:
-            if i < len(HEADERS):
-                row_problems.append(ImportProblem(row, HEADERS[i], "单元格含公式，请直接填写数值"))
-        ticket, name, id_number = _text(values[0]), _text(values[1]), _text(values[2]).upper()
-        entry = by_ticket.get(ticket)
-        if not ticket:
-            row_problems.append(ImportProblem(row, "准考证号", "准考证号不能为空"))
-        elif entry is None:
-            row_problems.append(ImportProblem(row, "准考证号", "准考证号“%s”不在本考核计划的考生名单中" % ticket[:32]))
-        elif ticket in seen:
-            row_problems.append(ImportProblem(row, "准考证号", "与第%d行重复" % seen[ticket]))
-        else:
-            seen[ticket] = row
-            candidate, enrollment = entry
-            if name != _text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
-                row_problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
-            if id_number != enrollment.id_number.upper():
-                row_problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
-        absent_text = _text(values[5])
-        if absent_text not in ABSENT_VALUES:
-            row_problems.append(ImportProblem(row, "是否缺考", "只能填写“是”或“否”"))
-        absent = ABSENT_VALUES.get(absent_text, False)
-        formula_columns = {HEADERS[i] for i in formulas if i < len(HEADERS)}
-        theory = practical = None
-        if absent:
-            for i, column in ((3, "理论成绩"), (4, "实操成绩")):
-                if _text(values[i]):
-                    row_problems.append(ImportProblem(row, column, "缺考考生不能填写成绩"))
-        else:
-            scores = []
-            for i, column in ((3, "理论成绩"), (4, "实操成绩")):
-                if column in formula_columns:
-                    scores.append(None)
-                    continue
-                if not _text(values[i]):
-                    row_problems.append(ImportProblem(row, column, "未填写成绩（缺考请在“是否缺考”填写“是”）"))
-                    scores.append(None)
-                    continue
-                scores.append(_score(values[i], column, row, row_problems))
-            theory, practical = scores
-        remark = _text(values[6])
-        if len(remark) > 255:
-            row_problems.append(ImportProblem(row, "备注", "备注不能超过255个字"))
+    seen, problems, parsed = {}, [], []
+    for row, values, formulas in read.rows:
+        row_problems, scores = _parse_row(row, values, formulas, by_ticket, seen)
         problems.extend(row_problems)
-        if not row_problems:
-            candidate, enrollment = entry
-            parsed.append({"candidate": candidate, "enrollment": enrollment, "theory": theory,
-                           "practical": practical, "absent": absent, "remark": remark or None})
-    missing = [t for t in by_ticket if t not in seen]
-    for ticket in missing:
-        problems.append(ImportProblem(None, "准考证号", "考生名单中的准考证号 %s（%s）没有成绩行"
-                                      % (ticket, by_ticket[ticket][1].worker_name)))
+        if scores is not None:
+            parsed.append(scores)
+    problems.extend(ImportProblem(None, "准考证号", "考生名单中的准考证号 %s（%s）没有成绩行"
+                                  % (ticket, by_ticket[ticket][1].worker_name))
+                    for ticket in by_ticket if ticket not in seen)
     if problems:
         by_row = {}
         for problem in problems:
             by_row.setdefault(problem.row or 1, []).append(str(problem))
         raise ScoreImportError(problems, marked(by_row))
     return parsed
+
+
+def _check_header(read, marked):
+    """Refuse an empty file, a header other than the template's (one trailing 错误信息 column allowed) and no rows."""
+    trimmed = [_text(v) for v in read.header]
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    if not trimmed and not read.rows:
+        raise ScoreImportError([ImportProblem(None, "", "文件为空，请使用系统下载的成绩模板")])
+    extra = trimmed[len(HEADERS):]
+    if trimmed[:len(HEADERS)] != HEADERS or (extra and (len(extra) > 1 or not extra[0].startswith(ERROR_HEADER))):
+        problem = ImportProblem(1, "", "表头与标准模板不一致（应为：%s），请重新下载模板填写" % "、".join(HEADERS))
+        raise ScoreImportError([problem], marked({1: [str(problem)]}))
+    if not read.rows:
+        raise ScoreImportError([ImportProblem(None, "", "文件中没有成绩数据")], marked({}))
+
+
+def _parse_row(row, values, formulas, by_ticket, seen):
+    """(problems, scores dict or None) of one data row; `seen` collects the tickets read so far."""
+    values = (values + [None] * len(HEADERS))[:len(HEADERS)]
+    problems = [ImportProblem(row, HEADERS[i], "单元格含公式，请直接填写数值") for i in formulas if i < len(HEADERS)]
+    ticket, name, id_number = _text(values[0]), _text(values[1]), _text(values[2]).upper()
+    entry = by_ticket.get(ticket)
+    if not ticket:
+        problems.append(ImportProblem(row, "准考证号", "准考证号不能为空"))
+    elif entry is None:
+        problems.append(ImportProblem(row, "准考证号", "准考证号“%s”不在本考核计划的考生名单中" % ticket[:32]))
+    elif ticket in seen:
+        problems.append(ImportProblem(row, "准考证号", "与第%d行重复" % seen[ticket]))
+    else:
+        seen[ticket] = row
+        _candidate, enrollment = entry
+        if name != _text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
+            problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
+        if id_number != enrollment.id_number.upper():
+            problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
+    absent_text = _text(values[5])
+    if absent_text not in ABSENT_VALUES:
+        problems.append(ImportProblem(row, "是否缺考", "只能填写“是”或“否”"))
+    absent = ABSENT_VALUES.get(absent_text, False)
+    theory, practical = _row_scores(row, values, formulas, absent, problems)
+    remark = _text(values[6])
+    if len(remark) > 255:
+        problems.append(ImportProblem(row, "备注", "备注不能超过255个字"))
+    if problems:
+        return problems, None
+    candidate, enrollment = entry
+    return problems, {"candidate": candidate, "enrollment": enrollment, "theory": theory,
+                      "practical": practical, "absent": absent, "remark": remark or None}
+
+
+def _row_scores(row, values, formulas, absent, problems):
+    """(理论成绩, 实操成绩) of a row: none for an absent candidate, both filled in for the others."""
+    formula_columns = {HEADERS[i] for i in formulas if i < len(HEADERS)}
+    scores = []
+    for i, column in ((3, "理论成绩"), (4, "实操成绩")):
+        if absent:
+            if _text(values[i]):
+                problems.append(ImportProblem(row, column, "缺考考生不能填写成绩"))
+            scores.append(None)
+        elif column in formula_columns:
+            scores.append(None)  # already reported as a formula
+        elif not _text(values[i]):
+            problems.append(ImportProblem(row, column, "未填写成绩（缺考请在“是否缺考”填写“是”）"))
+            scores.append(None)
+        else:
+            scores.append(_score(values[i], column, row, problems))
+    return tuple(scores)
 
 
 def passed(exam, theory, practical, absent):

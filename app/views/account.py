@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.security.manager import SESSION_VERSION_KEY
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.passwords import POLICY_HINT
 from app.services import ServiceError, accounts
 

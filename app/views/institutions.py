@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Institution, Staff
 from app.models.org import INSTITUTION_STATUS, STAFF_CATEGORIES
 from app.security.filters import contains
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.passwords import POLICY_HINT
 from app.security.scope import current_scope
 from app.services import ServiceError

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
 from sqlalchemy import select
@@ -13,16 +14,16 @@ from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
 from app.workflow import state_label
+from app.web import local_path
 from app.workflow.engine import OPINION_MAX_LENGTH
 
 
 def same_site_referrer():
     """The page the user came from when it is one of ours (keeps the list's filters and page)."""
     referrer = request.referrer
-    if referrer:
+    if referrer and urlsplit(referrer).netloc and is_safe_redirect_url(referrer):  # FAB's check: this host only
         parts = urlsplit(referrer)
-        if parts.netloc == request.host and parts.scheme in ("http", "https"):
-            return urlunsplit(("", "", parts.path, parts.query, ""))
+        return local_path(urlunsplit(("", "", parts.path, parts.query, "")))
     return None
 
 

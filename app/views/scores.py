@@ -4,7 +4,6 @@ import io
 import json
 import os
 import uuid
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, session, url_for
 from flask_appbuilder import BaseView, expose
@@ -32,6 +31,7 @@ from app.services.uploads import read_limited
 from app.validators import normalize_id_number
 from app.views.base import ReadOnlyScopedView, display_value, flash_queue_notice, queue_notice
 from app.views.review import ReviewMixin, review_tabs
+from app.web import local_path
 
 SCORE_LABELS = {"exam_plan": _l("考核计划"), "institution": _l("培训机构"), "review_state_label": _l("审核状态"),
                 "review_state": _l("审核状态"), "review_opinion": _l("审核意见"), "imported_at": _l("成绩导入时间"),
@@ -88,23 +88,6 @@ CERT_STATUS_LABELS = {"generated": _l("证书已生成未推送"), "pushed": _l(
 PUSH_STATUS_LABELS = {"pushed": _l("已推送"), "pending": _l("待推送"), "retrying": _l("推送失败，等待重试"),
                       "failed": _l("推送失败"), "none": _l("未推送"), "cancelled": _l("已撤销，不推送")}
 CONTROL = {"class": "form-control"}
-
-
-def local_path(value):
-    """`value` when it is a path on this site ("/…", no scheme, host, backslash or control character), else None.
-
-    The `next` of a form is only ever followed through this: never to another site.
-    """
-    if not isinstance(value, str) or not value or len(value) > 2000:
-        return None
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return None
-    return value
 
 
 def push_state(certificate, outbox):

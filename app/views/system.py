@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import (
     AuditLog, Department, DictItem, DictType, Enterprise, Institution, Region, SystemSetting,
 )
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.passwords import POLICY_HINT
 from app.services import ServiceError, accounts, audit
 from app.services import dictionaries

@@ -7,7 +7,7 @@ from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import AuditLog
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.passwords import POLICY_TEXT, password_problem
 from app.services import ServiceError, accounts
 from tests.factories import PASSWORD, PERSONA_USERS

@@ -17,7 +17,7 @@ import pytest
 
 from app.extensions import db
 from app.models import ReviewRecord, TrainingPlan
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.services import ServiceError, accounts, review
 from app.services.institutions import allocate_institution_code
 from tests import factories

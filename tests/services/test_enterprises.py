@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from app.demo import demo_pdf, demo_png, make_uscc
 from app.extensions import db
 from app.models import AuditLog, Enterprise, ReviewRecord, SystemSetting, UploadedFile
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope
 from app.services import ServiceError, enterprises, review
 from app.validators import uscc_check_char

@@ -15,7 +15,7 @@ from app.models import (
     AuditLog, Institution, InstitutionCodeSequence, Staff, SystemSetting, UploadedFile,
 )
 from app.models.exam import exam_plan_examiner
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope
 from app.services import ServiceError, accounts, review, staffing
 from app.services import institutions as service

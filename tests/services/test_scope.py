@@ -25,7 +25,7 @@ from app.models import (
     Enterprise, ExamCandidate, ExamPlan, ExportJob, Institution, InstitutionCodeSequence, PushOutbox, Region,
     ReviewRecord, Score, ScoreReport, Staff, SystemSetting, TrainingPlan, UploadedFile, Worker,
 )
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope, responsible_department
 from app.services import review
 from tests import factories

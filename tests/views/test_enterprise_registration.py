@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Enterprise
-from app.security.models import AppUser
+from app.models.user import AppUser
 from tests.services.test_enterprises import (
     PDF, PNG, bad_checksum, enterprise_data, new_uscc, set_upload_limit, store_snapshot,
 )

@@ -9,6 +9,7 @@
 import contextlib
 import html
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -161,6 +162,15 @@ def test_regions_page_size_is_capped(personas, login):
     assert len(_rows_on_page(response.get_data(as_text=True), "/regionview")) == 100  # 102 seed regions
 
 
+def test_dropping_a_bad_page_argument_keeps_the_filters_as_typed(personas, login):
+    client = login(personas.admin)
+    response = client.get("/regionview/list/", query_string=[
+        ("_flt_0_name", "A&B 宁波"), ("_flt_0_name", "杭州"), ("page_RegionView", "abc")])
+    assert response.status_code == 302
+    kept = parse_qsl(urlsplit(response.headers["Location"]).query)
+    assert kept == [("_flt_0_name", "A&B 宁波"), ("_flt_0_name", "杭州")]
+
+
 def test_page_argument_inside_another_name_does_not_fail(personas, login):
     client = login(personas.admin)
     response = client.get("/regionview/list/?xpage_RegionView=abc", follow_redirects=True)
@@ -174,7 +184,7 @@ def test_the_detector_finds_fab_style_options(personas):
     dept = personas.city_dept
     escaped = '{"department": "\\u003cselect id=\\"department\\"\\u003e\\u003coption value=\\"%d\\"\\u003e%s' \
               '\\u003c/option\\u003e\\u003c/select\\u003e"}' % (dept.id, dept.name)
-    from app.security.models import AppUser
+    from app.models.user import AppUser
 
     assert [(m, v) for m, v, _ in related_options(escaped, AppUser)] == [(Department, str(dept.id))]
     plain = '<select><option value="%d">%s</option></select>' % (personas.inst_a.id, personas.inst_a.name)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.demo import make_uscc
 from app.extensions import db
 from app.models import AuditLog, Institution
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.services import institutions as service
 from tests import factories
 from tests.factories import PASSWORD

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import AuditLog, Department
-from app.security.models import AppUser
+from app.models.user import AppUser
 from tests.factories import PASSWORD, PERSONA_USERS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -69,6 +69,19 @@ def test_bulk_accept_and_bulk_approve(personas, login):
     assert "已审核通过 3 条记录" in response.text
 
 
+def test_a_bulk_move_goes_back_to_the_list_it_came_from_on_this_site_only(personas, login):
+    p = personas
+    plans = [factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user) for _ in range(2)]
+    client = login(p.city)
+    filtered = PENDING + "/list/?_flt_0_name=A%26B+%E5%AE%81%E6%B3%A2"
+    for plan, referrer, back in ((plans[0], "http://localhost" + filtered, filtered),
+                                 (plans[1], "http://evil.example" + filtered, PENDING + "/list/")):
+        answer = client.post(PENDING + "/action_post", data={"action": "bulk_accept", "rowid": [plan.id]},
+                             headers={"Referer": referrer})
+        assert answer.status_code == 302 and answer.headers["Location"] == back, referrer
+    assert {_state(pl) for pl in plans} == {"accepted"}
+
+
 def test_supervising_province_sees_read_only(personas, login):
     p = personas
     plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)

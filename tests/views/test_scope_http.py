@@ -27,7 +27,7 @@ from app.models import (
     Certificate, Department, Enrollment, Enterprise, ExamCandidate, ExamPlan, ExportJob, Institution, Region,
     ReviewRecord, ScoreReport, Staff, TrainingPlan, UploadedFile, Worker,
 )
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.scope import Scope
 from app.views.base import ScopedModelView
 from tests.factories import PERSONA_USERS

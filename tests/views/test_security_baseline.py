@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from app.models import AuditLog, Enterprise, Staff, UploadedFile, Worker
 from app.security.filters import like_pattern
-from app.security.models import AppUser
+from app.models.user import AppUser
 from app.security.secret import MissingSecretKey, ensure_secret_key
 from tests import factories
 from tests.conftest import PersonaClient

@@ -447,7 +447,7 @@ def test_the_system_screens_show_no_english(login, personas):
             "/departmentview/show/%d" % dept.id, "/systemsettingview/list/",
             "/systemsettingview/edit/min_examiners_per_specialty",
             "/systemsettingview/show/min_examiners_per_specialty"]
-    from app.security.models import AppUser
+    from app.models.user import AppUser
 
     usernames = [name for (name,) in db.session.query(AppUser.username)]
     data = _data_values() + usernames
