@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
+from tests.exam_helpers import add_ticketed_examinees
 from tests import factories
 from tests import libreoffice
 from tests.e2e.conftest import click_and_wait, commit_fixture_data, switch_user

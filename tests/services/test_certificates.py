@@ -9,7 +9,7 @@ import threading
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
+from tests.exam_helpers import add_ticketed_examinees
 from app.extensions import db
 from app.models import Certificate, CertificateJob, CertificateSequence, Enrollment, PushOutbox
 from app.services import ServiceError, review

@@ -15,7 +15,7 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
+from tests.exam_helpers import add_ticketed_examinees
 from app.extensions import db
 from app.models import Score
 from app.services import scores as score_service

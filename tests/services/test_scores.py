@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.demo import add_ticketed_examinees
+from tests.exam_helpers import add_ticketed_examinees
 from app.extensions import db
 from app.models import Enrollment, Score, ScoreReport
 from app.services import ServiceError, review

@@ -6,7 +6,7 @@ import random
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
+from tests.exam_helpers import add_ticketed_examinees
 from app.extensions import db
 from app.models import Certificate, Enrollment, ScoreReport
 from tests import factories
