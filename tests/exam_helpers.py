@@ -2,9 +2,12 @@
 import datetime
 import random
 
-from app.demo import make_id_number
+from app.demo import GIVEN, SURNAMES, make_id_number
 from app.extensions import db
-from app.models import Enrollment, Staff, Worker
+from app.models import Enrollment, ExamCandidate, Staff, Worker
+from app.services import exams as exam_service
+from app.services import workers as worker_service
+from app.services.enrollment import enrollment_columns
 from tests import factories
 
 _rng = random.Random(5)
@@ -60,3 +63,31 @@ def exam_data(inst, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def add_ticketed_examinees(exam, enterprise, enrolled_by, count, rng, *, area="330106"):
+    """`count` new workers of `enterprise` (added through 学员管理), enrolled in the exam's plan with attendance 合格,
+    as candidates of the (approved) exam plan; 准考证号, room and seat come from the approval's assign_tickets."""
+    now = datetime.datetime.now().replace(microsecond=0)
+    plan = exam.plan
+    result = []
+    for _ in range(count):
+        id_number = make_id_number(rng, area)
+        while db.session.query(Worker.id).filter_by(id_number=id_number).first():
+            id_number = make_id_number(rng, area)
+        worker = worker_service.add_worker(enterprise.id, dict(
+            id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)), education="senior"), user=enrolled_by)
+        enrollment = Enrollment(**enrollment_columns(plan, worker, enterprise), enrolled_at=now,
+                                enrolled_by_id=enrolled_by.id, paid_amount=plan.fee, paid_at=now, in_class=True,
+                                attended_hours=plan.hours, attendance_result="合格", attendance_confirmed_at=now)
+        db.session.add(enrollment)
+        db.session.flush()
+        candidate = ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id)
+        db.session.add(candidate)
+        result.append((candidate, enrollment))
+    db.session.flush()
+    db.session.expire(exam, ["candidates"])
+    exam_service.assign_tickets(exam)
+    db.session.commit()
+    return result

@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
 from tests import factories
 from tests import libreoffice
 from tests.e2e.conftest import click_and_wait, commit_fixture_data, switch_user
+from tests.exam_helpers import add_ticketed_examinees
 
 # 理论成绩, 实操成绩, 是否缺考, 备注 of the 3 candidates (template rows 2-4): 合格, 不合格 (缺考), 合格
 SCORES = [(88, 91.5, "否", None), (None, None, "是", "病假"), (60, 60, "否", "补考")]

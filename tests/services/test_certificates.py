@@ -9,13 +9,13 @@ import threading
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
 from app.extensions import db
 from app.models import Certificate, CertificateJob, CertificateSequence, Enrollment, PushOutbox
 from app.services import ServiceError, review
 from app.services import certificates as certificate_service
 from app.services import scores as score_service
 from tests import factories
+from tests.exam_helpers import add_ticketed_examinees
 
 
 def approved_exam(p, *, count=5, rng_seed=1, trade="010", state="approved"):

@@ -278,7 +278,7 @@ def test_plan_form_posted_twice_at_once_saves_one_plan(app, personas):
 def test_same_scores_imported_twice_at_once(app, personas, round_):
     import random
 
-    from app.demo import add_ticketed_examinees
+    from tests.exam_helpers import add_ticketed_examinees
     from app.models import ExamPlan, Score
     from app.services import scores as score_service
     from tests.services.test_scores import filled

@@ -15,13 +15,13 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from app.demo import add_ticketed_examinees
 from app.extensions import db
 from app.models import Score
 from app.services import scores as score_service
 from app.services.scores import ScoreImportError
 from tests import factories
 from tests import libreoffice
+from tests.exam_helpers import add_ticketed_examinees
 
 ROWS = [[88, 91.5, "否", None], [59, 90, "否", "补考"], [None, None, "是", "病假"], [60, 79.99, None, "复核"]]
 

@@ -6,13 +6,13 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.demo import add_ticketed_examinees
 from app.extensions import db
 from app.models import Enrollment, Score, ScoreReport
 from app.services import ServiceError, review
 from app.services import scores as score_service
 from app.services.scores import HEADERS, ScoreImportError
 from tests import factories
+from tests.exam_helpers import add_ticketed_examinees
 
 
 @pytest.fixture
