@@ -8,3 +8,12 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class InvalidFields(ServiceError):
+    """Validation failed: ``errors`` maps each field (None = the record as a whole) to its message."""
+
+    def __init__(self, errors):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = dict(errors)

@@ -5,6 +5,7 @@ every list, detail, action, download, export, dropdown, API and task applies; ge
 single row through it, so an out-of-scope id behaves as if it did not exist.
 """
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import abort, g, has_request_context
 from sqlalchemy import and_, exists, false, func, or_, select, true
@@ -152,6 +153,22 @@ def scope_for_user_id(session, user_id):
     if user is not None and not user.active:
         user = None
     return Scope.for_user(user)
+
+
+class Actor(NamedTuple):
+    """Who performs a service verb: the user (owner, reviewer, 操作日志) and the scope that user acts in.
+
+    A pair, so a verb may take it apart: ``user, scope = Actor.of(user)``."""
+
+    user: object
+    scope: Scope
+
+    @classmethod
+    def of(cls, user=None, scope=None):
+        """The given user, else the request's (none outside a request); the given scope, else that user's."""
+        if user is None and has_request_context():
+            user = g.get("user")
+        return cls(user, scope or Scope.for_user(user))
 
 
 def current_scope():

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import time
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,7 +14,7 @@ from app.models import (
     Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, PushOutbox, Score,
     ScoreReport, TrainingPlan,
 )
-from app.security.scope import Scope
+from app.security.scope import Actor
 from app.services import ServiceError
 from app.services import audit, task_queue
 from app.services.sequences import next_value
@@ -59,8 +59,7 @@ def passed_enrollment_ids(exam):
 
 def start_generation(exam, *, user=None, scope=None):
     """Create (or return the running) 生成证书 job of an exam plan and queue it; returns the job."""
-    user = user if user is not None else g.user
-    scope = scope or Scope.for_user(user)
+    user, scope = Actor.of(user, scope)
     _require_reviewer(exam, scope)
     if not can_generate(exam):
         raise ServiceError("成绩审核通过后才能生成证书")
@@ -202,8 +201,7 @@ def can_pull(exam):
 
 def pull(exam, *, user=None, scope=None):
     """拉取证书: attach the generated certificates to their enrollees and queue them for 推送."""
-    user = user if user is not None else g.user
-    scope = scope or Scope.for_user(user)
+    user, scope = Actor.of(user, scope)
     _require_reviewer(exam, scope)
     if not can_pull(exam):
         raise ServiceError("证书生成完成后才能拉取证书")
@@ -226,8 +224,7 @@ def pull(exam, *, user=None, scope=None):
 
 
 def revoke(certificate, reason, *, user=None, scope=None):
-    user = user if user is not None else g.user
-    scope = scope or Scope.for_user(user)
+    user, scope = Actor.of(user, scope)
     if not scope.reviews_institution(certificate.institution):
         raise ServiceError("只有设立该培训机构的主管部门可以撤销证书")
     if certificate.revoked:

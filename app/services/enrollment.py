@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Enrollment, Enterprise, TrainingPlan, Worker
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, transaction
 from app.services.enterprises import require_approved
 
 RESULTS = ("合格", "不合格")
@@ -78,61 +78,10 @@ def enroll_refusal(plan, today=None):
     return None
 
 
-def enroll(plan_id, enterprise_id, worker_ids, *, user=None, today=None):
-    """Enroll workers of the enterprise's roster into a plan; all or nothing. Returns the enrollments."""
-    try:
-        enterprise = db.session.get(Enterprise, enterprise_id) if enterprise_id else None
-        require_approved(enterprise)
-        worker_ids = sorted({int(pk) for pk in worker_ids or []})
-        if not worker_ids:
-            raise ServiceError("请选择要报名的学员")
-        plan = _locked_plan(plan_id)  # from here on no other enrollment of this plan can commit
-        refusal = enroll_refusal(plan, today)
-        if refusal:
-            raise ServiceError(refusal)
-        workers = db.session.execute(select(Worker).where(
-            Worker.id.in_(worker_ids), Worker.enterprise_id == enterprise.id).order_by(Worker.id)).scalars().all()
-        if len(workers) != len(worker_ids):
-            raise ServiceError("所选学员不在本企业学员名单中，请刷新后重试")
-        existing = {e.worker_id: e for e in db.session.execute(select(Enrollment).where(
-            Enrollment.plan_id == plan.id, Enrollment.worker_id.in_(worker_ids))).scalars()}
-        already = [w.name for w in workers if w.id in existing and existing[w.id].cancelled_at is None]
-        if already:
-            raise ServiceError("以下学员已报名该培训计划，不能重复报名：%s" % "、".join(already))
-        left = plan.capacity - active_count(plan.id)
-        if len(workers) > left:
-            raise ServiceError("培训计划“%s”名额不足：计划人数%d人，剩余%d个名额，本次选择了%d人"
-                               % (plan.name, plan.capacity, max(left, 0), len(workers)))
-        now = _now()
-        result = []
-        for worker in workers:
-            columns = enrollment_columns(plan, worker, enterprise)
-            enrollment = existing.get(worker.id)
-            if enrollment is None:
-                enrollment = Enrollment(**columns)
-                db.session.add(enrollment)
-            else:  # re-enrolling after a cancellation reuses the row (one row per worker and plan)
-                for name, value in columns.items():
-                    setattr(enrollment, name, value)
-                for name in ("cancelled_at", "cancel_reason", "paid_amount", "paid_at", "receipt_no",
-                             "payment_confirmed_by_id", "attended_hours", "attendance_rate", "attendance_result",
-                             "attendance_confirmed_at", "attendance_confirmed_by_id"):
-                    setattr(enrollment, name, None)
-                enrollment.in_class = False
-            enrollment.enrolled_at = now
-            enrollment.enrolled_by_id = getattr(user, "id", None)
-            result.append(enrollment)
-        db.session.flush()
-        for enrollment in result:
-            audit.record("add", enrollment, user=user, object_type="enrollment",
-                         detail="报名：%s → %s" % (enrollment.worker_name, plan.name))
-        db.session.commit()
-        return result
-    except Exception as error:
-        db.session.rollback()
-        if _is_unique_violation(error):
-            raise ServiceError("所选学员已报名该培训计划，不能重复报名") from error
-        raise
+def _enrolled_meanwhile(error, *_args, **_kwargs):
+    """The same worker enrolled into the plan by a concurrent request (the unique constraint decides)."""
+    if _is_unique_violation(error):
+        raise ServiceError("所选学员已报名该培训计划，不能重复报名") from error
 
 
 def _is_unique_violation(error):
@@ -144,33 +93,79 @@ def _is_unique_violation(error):
     return "uq_enrollment_plan_worker" in message or "enrollment.plan_id, enrollment.worker_id" in message
 
 
+@transaction(on_error=_enrolled_meanwhile)
+def enroll(plan_id, enterprise_id, worker_ids, *, user=None, today=None):
+    """Enroll workers of the enterprise's roster into a plan; all or nothing. Returns the enrollments."""
+    enterprise = db.session.get(Enterprise, enterprise_id) if enterprise_id else None
+    require_approved(enterprise)
+    worker_ids = sorted({int(pk) for pk in worker_ids or []})
+    if not worker_ids:
+        raise ServiceError("请选择要报名的学员")
+    plan = _locked_plan(plan_id)  # from here on no other enrollment of this plan can commit
+    refusal = enroll_refusal(plan, today)
+    if refusal:
+        raise ServiceError(refusal)
+    workers = db.session.execute(select(Worker).where(
+        Worker.id.in_(worker_ids), Worker.enterprise_id == enterprise.id).order_by(Worker.id)).scalars().all()
+    if len(workers) != len(worker_ids):
+        raise ServiceError("所选学员不在本企业学员名单中，请刷新后重试")
+    existing = {e.worker_id: e for e in db.session.execute(select(Enrollment).where(
+        Enrollment.plan_id == plan.id, Enrollment.worker_id.in_(worker_ids))).scalars()}
+    already = [w.name for w in workers if w.id in existing and existing[w.id].cancelled_at is None]
+    if already:
+        raise ServiceError("以下学员已报名该培训计划，不能重复报名：%s" % "、".join(already))
+    left = plan.capacity - active_count(plan.id)
+    if len(workers) > left:
+        raise ServiceError("培训计划“%s”名额不足：计划人数%d人，剩余%d个名额，本次选择了%d人"
+                           % (plan.name, plan.capacity, max(left, 0), len(workers)))
+    now = _now()
+    result = []
+    for worker in workers:
+        columns = enrollment_columns(plan, worker, enterprise)
+        enrollment = existing.get(worker.id)
+        if enrollment is None:
+            enrollment = Enrollment(**columns)
+            db.session.add(enrollment)
+        else:  # re-enrolling after a cancellation reuses the row (one row per worker and plan)
+            for name, value in columns.items():
+                setattr(enrollment, name, value)
+            for name in ("cancelled_at", "cancel_reason", "paid_amount", "paid_at", "receipt_no",
+                         "payment_confirmed_by_id", "attended_hours", "attendance_rate", "attendance_result",
+                         "attendance_confirmed_at", "attendance_confirmed_by_id"):
+                setattr(enrollment, name, None)
+            enrollment.in_class = False
+        enrollment.enrolled_at = now
+        enrollment.enrolled_by_id = getattr(user, "id", None)
+        result.append(enrollment)
+    db.session.flush()
+    for enrollment in result:
+        audit.record("add", enrollment, user=user, object_type="enrollment",
+                     detail="报名：%s → %s" % (enrollment.worker_name, plan.name))
+    return result
+
+
+@transaction
 def cancel(enrollment, *, reason, user=None):
     """取消报名 (enterprise): before payment only, with a reason."""
-    try:
-        reason = (reason or "").strip()
-        if not reason:
-            raise ServiceError("请填写取消报名的原因", field="reason")
-        if len(reason) > 500:
-            raise ServiceError("取消原因不能超过500个字", field="reason")
-        if enrollment.cancelled_at is not None:
-            raise ServiceError("该报名已取消")
-        if enrollment.paid_at is not None:
-            raise ServiceError("已缴费的报名不能取消")
-        now = _now()
-        result = db.session.execute(
-            update(Enrollment).where(Enrollment.id == enrollment.id, Enrollment.cancelled_at.is_(None),
-                                     Enrollment.paid_at.is_(None), Enrollment.in_class.is_(False))
-            .values(cancelled_at=now, cancel_reason=reason, updated_at=now)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise ServiceError("该报名已缴费或已被处理，不能取消，请刷新后重试")
-        audit.record("cancel", enrollment, user=user, changes={"cancelled_at": [None, str(now)]},
-                     detail="取消报名：%s" % reason)
-        db.session.commit()
-        db.session.expire(enrollment)
-    except Exception:
-        db.session.rollback()
-        raise
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请填写取消报名的原因", field="reason")
+    if len(reason) > 500:
+        raise ServiceError("取消原因不能超过500个字", field="reason")
+    if enrollment.cancelled_at is not None:
+        raise ServiceError("该报名已取消")
+    if enrollment.paid_at is not None:
+        raise ServiceError("已缴费的报名不能取消")
+    now = _now()
+    result = db.session.execute(
+        update(Enrollment).where(Enrollment.id == enrollment.id, Enrollment.cancelled_at.is_(None),
+                                 Enrollment.paid_at.is_(None), Enrollment.in_class.is_(False))
+        .values(cancelled_at=now, cancel_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ServiceError("该报名已缴费或已被处理，不能取消，请刷新后重试")
+    audit.record("cancel", enrollment, user=user, changes={"cancelled_at": [None, str(now)]},
+                 detail="取消报名：%s" % reason)
 
 
 # --- the institution's operations ----------------------------------------------------------------
@@ -212,72 +207,64 @@ def _check_plan_open(plan):
         raise ServiceError("培训计划尚未审核通过")
 
 
+@transaction
 def confirm_payment(enrollments, *, amount, paid_at=None, receipt_no=None, user=None):
     """缴费确认 for one or more enrollments of the same plan; all or nothing. Returns how many."""
-    try:
-        enrollments = list(enrollments)
-        if not enrollments:
-            raise ServiceError("请先勾选报名人员")
-        amount = _parse_amount(amount)
-        paid_at = _parse_time(paid_at)
-        if paid_at > _now() + datetime.timedelta(minutes=5):
-            raise ServiceError("缴费时间不能晚于当前时间", field="paid_at")
-        receipt_no = (receipt_no or "").strip() or None
-        if receipt_no and len(receipt_no) > 50:
-            raise ServiceError("票据号不能超过50个字符", field="receipt_no")
-        plan_ids = {e.plan_id for e in enrollments}
-        if len(plan_ids) != 1:
-            raise ServiceError("一次只能确认同一培训计划的报名人员缴费")
-        plan = _locked_plan(plan_ids.pop())
-        _check_plan_open(plan)
-        now = _now()
-        for enrollment in enrollments:
-            values = dict(paid_amount=amount, paid_at=paid_at, receipt_no=receipt_no,
-                          payment_confirmed_by_id=getattr(user, "id", None), updated_at=now)
-            if plan.class_opened_at is not None:
-                values["in_class"] = True  # paid after 开班: joins the class
-            result = db.session.execute(
-                update(Enrollment).where(Enrollment.id == enrollment.id, Enrollment.cancelled_at.is_(None),
-                                         Enrollment.paid_at.is_(None))
-                .values(**values).execution_options(synchronize_session=False))
-            if result.rowcount != 1:
-                raise ServiceError("%s的报名已取消或已确认缴费，请刷新后重试" % enrollment.worker_name)
-            audit.record("pay", enrollment, user=user,
-                         changes={"paid_amount": [None, str(amount)], "paid_at": [None, str(paid_at)],
-                                  "receipt_no": [None, receipt_no]})
-        db.session.commit()
-        for enrollment in enrollments:
-            db.session.expire(enrollment)
-        return len(enrollments)
-    except Exception:
-        db.session.rollback()
-        raise
+    enrollments = list(enrollments)
+    if not enrollments:
+        raise ServiceError("请先勾选报名人员")
+    amount = _parse_amount(amount)
+    paid_at = _parse_time(paid_at)
+    if paid_at > _now() + datetime.timedelta(minutes=5):
+        raise ServiceError("缴费时间不能晚于当前时间", field="paid_at")
+    receipt_no = (receipt_no or "").strip() or None
+    if receipt_no and len(receipt_no) > 50:
+        raise ServiceError("票据号不能超过50个字符", field="receipt_no")
+    plan_ids = {e.plan_id for e in enrollments}
+    if len(plan_ids) != 1:
+        raise ServiceError("一次只能确认同一培训计划的报名人员缴费")
+    plan = _locked_plan(plan_ids.pop())
+    _check_plan_open(plan)
+    now = _now()
+    for enrollment in enrollments:
+        values = dict(paid_amount=amount, paid_at=paid_at, receipt_no=receipt_no,
+                      payment_confirmed_by_id=getattr(user, "id", None), updated_at=now)
+        if plan.class_opened_at is not None:
+            values["in_class"] = True  # paid after 开班: joins the class
+        result = db.session.execute(
+            update(Enrollment).where(Enrollment.id == enrollment.id, Enrollment.cancelled_at.is_(None),
+                                     Enrollment.paid_at.is_(None))
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise ServiceError("%s的报名已取消或已确认缴费，请刷新后重试" % enrollment.worker_name)
+        audit.record("pay", enrollment, user=user,
+                     changes={"paid_amount": [None, str(amount)], "paid_at": [None, str(paid_at)],
+                              "receipt_no": [None, receipt_no]})
+    for enrollment in enrollments:
+        db.session.expire(enrollment)
+    return len(enrollments)
 
 
+@transaction
 def open_class(plan, *, user=None):
     """开班 with the paid enrollments: they are in_class, the plan gets class_opened_at. Returns how many."""
-    try:
-        plan = _locked_plan(plan.id)
-        _check_plan_open(plan)
-        if plan.class_opened_at is not None:
-            raise ServiceError("该培训计划已开班")
-        paid = db.session.execute(select(func.count(Enrollment.id)).where(
-            Enrollment.plan_id == plan.id, Enrollment.cancelled_at.is_(None),
-            Enrollment.paid_at.is_not(None))).scalar()
-        if not paid:
-            raise ServiceError("还没有已缴费的报名人员，不能开班")
-        now = _now()
-        db.session.execute(update(Enrollment).where(
-            Enrollment.plan_id == plan.id, Enrollment.cancelled_at.is_(None), Enrollment.paid_at.is_not(None))
-            .values(in_class=True, updated_at=now).execution_options(synchronize_session=False))
-        plan.class_opened_at = now
-        audit.record("open_class", plan, user=user, changes={"class_opened_at": [None, str(now)]},
-                     detail="开班：已缴费%d人" % paid)
-        db.session.commit()
-        return paid
-    except Exception:
-        db.session.rollback()
-        raise
+    plan = _locked_plan(plan.id)
+    _check_plan_open(plan)
+    if plan.class_opened_at is not None:
+        raise ServiceError("该培训计划已开班")
+    paid = db.session.execute(select(func.count(Enrollment.id)).where(
+        Enrollment.plan_id == plan.id, Enrollment.cancelled_at.is_(None),
+        Enrollment.paid_at.is_not(None))).scalar()
+    if not paid:
+        raise ServiceError("还没有已缴费的报名人员，不能开班")
+    now = _now()
+    db.session.execute(update(Enrollment).where(
+        Enrollment.plan_id == plan.id, Enrollment.cancelled_at.is_(None), Enrollment.paid_at.is_not(None))
+        .values(in_class=True, updated_at=now).execution_options(synchronize_session=False))
+    plan.class_opened_at = now
+    audit.record("open_class", plan, user=user, changes={"class_opened_at": [None, str(now)]},
+                 detail="开班：已缴费%d人" % paid)
+    return paid
 
 
 def attendance_refusal(plan):
@@ -288,109 +275,97 @@ def attendance_refusal(plan):
     return None
 
 
+@transaction
 def record_attendance(enrollment, *, hours=None, rate=None, result, user=None):
     """出勤学时 or 出勤率 and 合格/不合格 for one enrollee in class (before 确认考勤)."""
-    try:
-        plan = _locked_plan(enrollment.plan_id)
-        _check_plan_open(plan)
-        refusal = attendance_refusal(plan)
-        if refusal:
-            raise ServiceError(refusal)
-        db.session.refresh(enrollment)
-        if not enrollment.in_class or enrollment.cancelled_at is not None:
-            raise ServiceError("%s未参加开班，不能录入考勤" % enrollment.worker_name)
-        hours = None if hours in (None, "") else hours
-        rate = None if rate in (None, "") else rate
-        if hours is None and rate is None:
-            raise ServiceError("请填写出勤学时或出勤率", field="hours")
-        if hours is not None:
-            try:
-                hours = int(str(hours).strip())
-            except ValueError:
-                raise ServiceError("出勤学时应为整数", field="hours")
-            if not 0 <= hours <= plan.hours:
-                raise ServiceError("出勤学时应在0到%d之间" % plan.hours, field="hours")
-        if rate is not None:
-            try:
-                rate = Decimal(str(rate).strip().rstrip("%"))
-            except InvalidOperation:
-                raise ServiceError("出勤率应为数字", field="rate")
-            if not rate.is_finite() or not 0 <= rate <= 100:
-                raise ServiceError("出勤率应在0到100之间", field="rate")
-            rate = rate.quantize(Decimal("0.01"))
-        elif hours is not None and plan.hours:
-            rate = (Decimal(hours) * 100 / Decimal(plan.hours)).quantize(Decimal("0.01"))
-        if result not in RESULTS:
-            raise ServiceError("请选择考勤结果（合格或不合格）", field="result")
-        before = [enrollment.attended_hours, str(enrollment.attendance_rate) if enrollment.attendance_rate is not None
-                  else None, enrollment.attendance_result]
-        enrollment.attended_hours = hours
-        enrollment.attendance_rate = rate
-        enrollment.attendance_result = result
-        audit.record("edit", enrollment, user=user, changes={
-            "attended_hours": [before[0], hours], "attendance_rate": [before[1], str(rate) if rate is not None else None],
-            "attendance_result": [before[2], result]})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    plan = _locked_plan(enrollment.plan_id)
+    _check_plan_open(plan)
+    refusal = attendance_refusal(plan)
+    if refusal:
+        raise ServiceError(refusal)
+    db.session.refresh(enrollment)
+    if not enrollment.in_class or enrollment.cancelled_at is not None:
+        raise ServiceError("%s未参加开班，不能录入考勤" % enrollment.worker_name)
+    hours = None if hours in (None, "") else hours
+    rate = None if rate in (None, "") else rate
+    if hours is None and rate is None:
+        raise ServiceError("请填写出勤学时或出勤率", field="hours")
+    if hours is not None:
+        try:
+            hours = int(str(hours).strip())
+        except ValueError:
+            raise ServiceError("出勤学时应为整数", field="hours")
+        if not 0 <= hours <= plan.hours:
+            raise ServiceError("出勤学时应在0到%d之间" % plan.hours, field="hours")
+    if rate is not None:
+        try:
+            rate = Decimal(str(rate).strip().rstrip("%"))
+        except InvalidOperation:
+            raise ServiceError("出勤率应为数字", field="rate")
+        if not rate.is_finite() or not 0 <= rate <= 100:
+            raise ServiceError("出勤率应在0到100之间", field="rate")
+        rate = rate.quantize(Decimal("0.01"))
+    elif hours is not None and plan.hours:
+        rate = (Decimal(hours) * 100 / Decimal(plan.hours)).quantize(Decimal("0.01"))
+    if result not in RESULTS:
+        raise ServiceError("请选择考勤结果（合格或不合格）", field="result")
+    before = [enrollment.attended_hours, str(enrollment.attendance_rate) if enrollment.attendance_rate is not None
+              else None, enrollment.attendance_result]
+    enrollment.attended_hours = hours
+    enrollment.attendance_rate = rate
+    enrollment.attendance_result = result
+    audit.record("edit", enrollment, user=user, changes={
+        "attended_hours": [before[0], hours], "attendance_rate": [before[1], str(rate) if rate is not None else None],
+        "attendance_result": [before[2], result]})
 
 
+@transaction
 def confirm_attendance(plan, *, user=None):
     """确认考勤: every enrollee in class has a result; afterwards read-only. Returns the number of 合格."""
-    try:
-        plan = _locked_plan(plan.id)
-        _check_plan_open(plan)
-        refusal = attendance_refusal(plan)
-        if refusal:
-            raise ServiceError(refusal)
-        in_class = db.session.execute(select(Enrollment).where(
-            Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True),
-            Enrollment.cancelled_at.is_(None)).order_by(Enrollment.id)).scalars().all()
-        missing = [e.worker_name for e in in_class if e.attendance_result not in RESULTS]
-        if missing:
-            raise ServiceError("以下学员尚未录入考勤结果：%s" % "、".join(missing[:20]) + ("等" if len(missing) > 20 else ""))
-        now = _now()
-        db.session.execute(update(Enrollment).where(
-            Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True), Enrollment.cancelled_at.is_(None))
-            .values(attendance_confirmed_at=now, attendance_confirmed_by_id=getattr(user, "id", None))
-            .execution_options(synchronize_session=False))
-        plan.attendance_confirmed_at = now
-        passed = sum(1 for e in in_class if e.attendance_result == "合格")
-        audit.record("confirm_attendance", plan, user=user, changes={"attendance_confirmed_at": [None, str(now)]},
-                     detail="确认考勤：%d人，合格%d人" % (len(in_class), passed))
-        db.session.commit()
-        return passed
-    except Exception:
-        db.session.rollback()
-        raise
+    plan = _locked_plan(plan.id)
+    _check_plan_open(plan)
+    refusal = attendance_refusal(plan)
+    if refusal:
+        raise ServiceError(refusal)
+    in_class = db.session.execute(select(Enrollment).where(
+        Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True),
+        Enrollment.cancelled_at.is_(None)).order_by(Enrollment.id)).scalars().all()
+    missing = [e.worker_name for e in in_class if e.attendance_result not in RESULTS]
+    if missing:
+        raise ServiceError("以下学员尚未录入考勤结果：%s" % "、".join(missing[:20]) + ("等" if len(missing) > 20 else ""))
+    now = _now()
+    db.session.execute(update(Enrollment).where(
+        Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True), Enrollment.cancelled_at.is_(None))
+        .values(attendance_confirmed_at=now, attendance_confirmed_by_id=getattr(user, "id", None))
+        .execution_options(synchronize_session=False))
+    plan.attendance_confirmed_at = now
+    passed = sum(1 for e in in_class if e.attendance_result == "合格")
+    audit.record("confirm_attendance", plan, user=user, changes={"attendance_confirmed_at": [None, str(now)]},
+                 detail="确认考勤：%d人，合格%d人" % (len(in_class), passed))
+    return passed
 
 
+@transaction
 def reopen_attendance(plan, *, reason, user=None, scope=None):
     """退回考勤 (department that reviews the institution): attendance becomes editable again, logged."""
-    try:
-        reason = (reason or "").strip()
-        if not reason:
-            raise ServiceError("请填写退回原因", field="reason")
-        plan = _locked_plan(plan.id)
-        if scope is not None and scope.kind != "admin" and not scope.reviews_institution(plan.institution):
-            raise ServiceError("只有设立该培训机构的主管部门可以退回考勤")
-        if plan.attendance_confirmed_at is None:
-            raise ServiceError("考勤尚未确认，无需退回")
-        if db.session.execute(select(func.count(Enrollment.id)).where(
-                Enrollment.plan_id == plan.id, Enrollment.exam_plan_id.is_not(None))).scalar():
-            raise ServiceError("已有学员编入考核计划，不能退回考勤")
-        before = str(plan.attendance_confirmed_at)
-        db.session.execute(update(Enrollment).where(Enrollment.plan_id == plan.id)
-                           .values(attendance_confirmed_at=None, attendance_confirmed_by_id=None)
-                           .execution_options(synchronize_session=False))
-        plan.attendance_confirmed_at = None
-        audit.record("reopen_attendance", plan, user=user, changes={"attendance_confirmed_at": [before, None]},
-                     detail="退回考勤：%s" % reason)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请填写退回原因", field="reason")
+    plan = _locked_plan(plan.id)
+    if scope is not None and scope.kind != "admin" and not scope.reviews_institution(plan.institution):
+        raise ServiceError("只有设立该培训机构的主管部门可以退回考勤")
+    if plan.attendance_confirmed_at is None:
+        raise ServiceError("考勤尚未确认，无需退回")
+    if db.session.execute(select(func.count(Enrollment.id)).where(
+            Enrollment.plan_id == plan.id, Enrollment.exam_plan_id.is_not(None))).scalar():
+        raise ServiceError("已有学员编入考核计划，不能退回考勤")
+    before = str(plan.attendance_confirmed_at)
+    db.session.execute(update(Enrollment).where(Enrollment.plan_id == plan.id)
+                       .values(attendance_confirmed_at=None, attendance_confirmed_by_id=None)
+                       .execution_options(synchronize_session=False))
+    plan.attendance_confirmed_at = None
+    audit.record("reopen_attendance", plan, user=user, changes={"attendance_confirmed_at": [before, None]},
+                 detail="退回考勤：%s" % reason)
 
 
 def enrollment_status(enrollment):

@@ -15,7 +15,8 @@ from app.models import Enterprise, Region, UploadedFile
 from app.models.user import AppUser
 from app.security.passwords import password_problem
 from app.security.scope import responsible_department
-from app.services import ServiceError, accounts, audit, dictionaries, review
+from app.services import ServiceError, accounts, audit, dictionaries, review, reviewable, transaction
+from app.services.reviewable import EDITABLE_STATES
 from app.services.uploads import check_upload, save_upload
 from app.validators import check_mobile, check_uscc, normalize_mobile, normalize_uscc
 from app.workflow import state_label
@@ -27,7 +28,6 @@ def N_(text):
 
 
 QUALIFICATION_DICT = "qualification_category"
-EDITABLE_STATES = ("draft", "rejected")
 
 # Enterprise column → (label, required); lengths come from the model's columns.
 FIELDS = {
@@ -189,9 +189,8 @@ def _store_documents(enterprise, documents, user_id, stored):
         setattr(enterprise, field + "_id", record.id)
 
 
-def _undo(stored):
-    """Roll the transaction back and remove the files it had stored: nothing is left behind."""
-    db.session.rollback()
+def _remove_files(stored):
+    """After a rollback: remove the files the transaction had stored, so nothing is left behind."""
     for path in stored:
         try:
             os.remove(path)
@@ -222,29 +221,27 @@ def register_enterprise(data, files, *, username, password, confirm_password):
     errors = _merge(errors, _check_account(username, password, confirm_password), file_errors)
     if errors:
         raise EnterpriseInputError(errors)
-    stored = []
-    try:
-        enterprise = Enterprise(review_state="draft", **values)
-        db.session.add(enterprise)
-        db.session.flush()
-        user = accounts.create_user(_text(username), password, "enterprise", name=values["name"],
-                                    enterprise_id=enterprise.id)
-        _store_documents(enterprise, documents, user.id, stored)
-        audit.record("register_enterprise", enterprise, user=user,
-                     changes={name: [None, value] for name, value in values.items() if value})
-        review.move(enterprise, "submit", user=user, commit=False)
-        db.session.commit()
-    except ServiceError as refused:
-        _undo(stored)
-        if refused.field:
-            raise EnterpriseInputError({refused.field: refused.message}) from refused
-        raise
-    except IntegrityError as conflict:
-        _undo(stored)
-        raise _conflict_after_rollback(values, username=_text(username)) from conflict
-    except Exception:
-        _undo(stored)
-        raise
+    return _register(values, documents, _text(username), password, stored=[])
+
+
+def _registration_failed(error, values, documents, username, password, *, stored):
+    _remove_files(stored)
+    if isinstance(error, ServiceError) and error.field:
+        raise EnterpriseInputError({error.field: error.message}) from error
+    if isinstance(error, IntegrityError):
+        raise _conflict_after_rollback(values, username=username) from error
+
+
+@transaction(on_error=_registration_failed)
+def _register(values, documents, username, password, *, stored):
+    enterprise = Enterprise(review_state="draft", **values)
+    db.session.add(enterprise)
+    db.session.flush()
+    user = accounts.create_user(username, password, "enterprise", name=values["name"], enterprise_id=enterprise.id)
+    _store_documents(enterprise, documents, user.id, stored)
+    audit.record("register_enterprise", enterprise, user=user,
+                 changes={name: [None, value] for name, value in values.items() if value})
+    review.move(enterprise, "submit", user=user)  # joins this transaction
     return enterprise, user
 
 
@@ -269,28 +266,27 @@ def update_enterprise(enterprise, data, files, *, user, submit=False):
     errors = _merge(errors, file_errors)
     if errors:
         raise EnterpriseInputError(errors)
-    stored = []
-    try:
-        for name, value in values.items():
-            setattr(enterprise, name, value)
-        changes = audit.changes_of(enterprise)
-        _store_documents(enterprise, documents, user.id, stored)
-        for field in documents:
-            changes[field] = [None, getattr(enterprise, field + "_id")]
-        audit.record("edit", enterprise, user=user, changes=changes)
-        db.session.flush()
-        if submit:
-            review.move(enterprise, "submit", user=user, commit=False)
-        db.session.commit()
-    except ServiceError:
-        _undo(stored)
-        raise
-    except IntegrityError as conflict:
-        _undo(stored)
-        raise _conflict_after_rollback(values, enterprise=enterprise) from conflict
-    except Exception:
-        _undo(stored)
-        raise
+    return _save(enterprise, values, documents, user=user, submit=submit, stored=[])
+
+
+def _saving_failed(error, enterprise, values, documents, *, user, submit, stored):
+    _remove_files(stored)
+    if isinstance(error, IntegrityError):
+        raise _conflict_after_rollback(values, enterprise=enterprise) from error
+
+
+@transaction(on_error=_saving_failed)
+def _save(enterprise, values, documents, *, user, submit, stored):
+    for name, value in values.items():
+        setattr(enterprise, name, value)
+    changes = audit.changes_of(enterprise)
+    _store_documents(enterprise, documents, user.id, stored)
+    for field in documents:
+        changes[field] = [None, getattr(enterprise, field + "_id")]
+    audit.record("edit", enterprise, user=user, changes=changes)
+    db.session.flush()
+    if submit:
+        review.move(enterprise, "submit", user=user)  # joins this transaction
     return enterprise
 
 
@@ -350,3 +346,17 @@ def county_groups():
             groups.append((city, []))
         groups[-1][1].append((code, name))
     return groups
+
+
+# --- review (the moves go through app.services.review) ----------------------------------------------
+
+def _roles(scope, document):
+    """The enterprise owns its qualification; the department of its region (or the nearest above) reviews it."""
+    if scope.kind == "enterprise" and scope.enterprise_id == document.id:
+        return "owner"
+    if scope.reviews_enterprise(db.session, document):
+        return "reviewer"
+    return None
+
+
+reviewable.register(reviewable.DocumentKind("enterprise", "企业资质", Enterprise, implicit_accept=True, roles=_roles))

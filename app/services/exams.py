@@ -20,7 +20,6 @@ Rules (SPEC §2, §5 steps 6–7, §6, §7):
   未上报 (draft, withdrawn, rejected) · 未审核 (submitted, accepted) · 已审核 (approved).
 """
 import datetime
-import re
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
@@ -28,12 +27,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    Certificate, CertificateJob, Enrollment, ExamCandidate, ExamPlan, Institution, ReviewRecord, Score,
-    ScoreReport, Staff, TrainingPlan,
+    Certificate, CertificateJob, Enrollment, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, Staff,
+    TrainingPlan,
 )
-from app.services import ServiceError, audit, submissions
+from app.services import InvalidFields, ServiceError, audit, reviewable, submissions, transaction
+from app.services.reviewable import (  # noqa: F401 — the views read EDITABLE_STATES here
+    EDITABLE_STATES, as_datetime, as_ids, as_int, blank, typed_values,
+)
 from app.services.settings import get_setting
-from app.workflow import state_label
 
 FIELDS = ("name", "theory_start", "theory_end", "practical_start", "practical_end", "site_address", "rooms",
           "seats_per_room")
@@ -42,20 +43,14 @@ LABELS = {
     "practical_start": "实操考试开始时间", "practical_end": "实操考试结束时间", "site_address": "考核地点",
     "rooms": "考场数", "seats_per_room": "每考场座位数", "examiner_ids": "考评员", "candidates": "考生",
 }
-EDITABLE_STATES = ("draft", "rejected")
 MAX_SEATS = 999  # the seat serial of a 准考证号 has 3 digits
 MAX_SERIAL = 999
 EXAM_STATUS = {"draft": "未上报", "rejected": "未上报", "submitted": "未审核", "accepted": "未审核",
                "approved": "已审核"}
 
 
-class ExamPlanInvalid(ServiceError):
+class ExamPlanInvalid(InvalidFields):
     """Validation failed: ``errors`` maps each field (None = the exam plan as a whole) to its message."""
-
-    def __init__(self, errors):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field=field)
-        self.errors = dict(errors)
 
 
 # --- lookups -------------------------------------------------------------------------------------
@@ -119,97 +114,26 @@ def active_candidates(exam):
     return sorted((c for c in exam.candidates if not c.removed), key=lambda c: c.enrollment_id)
 
 
-def edit_refusal(exam):
-    if exam.institution is not None and exam.institution.status != "active":
-        return "培训机构已注销，不能修改考核计划"
-    if exam.review_state in EDITABLE_STATES:
-        return None
-    from app.services.review import edit_refusal_by_state
-
-    return edit_refusal_by_state(exam, "考核计划")
-
-
-def was_ever_submitted(exam):
-    """True once the exam plan has been 上报 (even if withdrawn since): it then has a history to keep."""
-    if exam.review_version:
-        return True
-    return db.session.execute(select(exists().where(
-        ReviewRecord.object_type == "exam_plan", ReviewRecord.object_id == exam.id,
-        ReviewRecord.action == "submit"))).scalar()
-
-
-def delete_refusal(exam):
-    """Why the exam plan cannot be deleted now (a Chinese sentence), or None."""
-    if exam.institution is not None and exam.institution.status != "active":
-        return _("培训机构已注销，不能删除考核计划")
-    if exam.review_state != "draft":
-        return _("只能删除未上报的考核计划（当前状态：%(state)s）", state=_(state_label(exam.review_state)))
-    if was_ever_submitted(exam):
-        return _("该考核计划已上报过，有审核记录，不能删除")
-    return None
+edit_refusal = reviewable.edit_refusal  # only while 未上报 or 审核不通过, of an institution not 注销
+delete_refusal = reviewable.delete_refusal  # only a draft never submitted, of an institution not 注销
 
 
 # --- validation ----------------------------------------------------------------------------------
 
-def _blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
+def _typed(name, value):
+    if name in ("rooms", "seats_per_room"):
+        return as_int(value)
+    if name.endswith(("_start", "_end")):
+        return as_datetime(value)
+    return str(value).strip()
 
 
-def _as_datetime(value):
-    if isinstance(value, datetime.datetime):
-        return value.replace(microsecond=0)
-    text = str(value).strip().replace("T", " ")
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
-        try:
-            return datetime.datetime.strptime(text, fmt)
-        except ValueError:
-            pass
-    raise ValueError(value)
-
-
-def _as_int(value):
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(value)
-    return int(text)
-
-
-def _as_ids(value):
-    if value is None:
-        return []
-    if isinstance(value, (str, int)):
-        value = [value]
-    ids = []
-    for item in value:
-        ids.append(_as_int(item))
-    return ids
+def _format_error(name):
+    return ("%s格式不正确，应如 2026-11-28 09:00" if name.endswith(("_start", "_end")) else "%s应为整数") % LABELS[name]
 
 
 def normalise(data):
-    values, errors = {}, {}
-    for name in FIELDS:
-        if name not in data:
-            continue
-        value = data[name]
-        if _blank(value):
-            values[name] = None
-            continue
-        try:
-            if name in ("rooms", "seats_per_room"):
-                value = _as_int(value)
-            elif name.endswith(("_start", "_end")):
-                value = _as_datetime(value)
-            else:
-                value = str(value).strip()
-        except (TypeError, ValueError):
-            errors[name] = ("%s格式不正确，应如 2026-11-28 09:00" if name.endswith(("_start", "_end"))
-                            else "%s应为整数") % LABELS[name]
-            continue
-        values[name] = value
+    values, errors = typed_values(data, FIELDS, _typed, _format_error)
     for name in ("examiner_ids", "removed"):
         if name in data:
             values[name] = data[name]
@@ -231,7 +155,7 @@ def check(values, institution, plan, exam=None):
     elif plan.attendance_confirmed_at is None:
         errors["plan_id"] = "该培训计划尚未确认考勤，不能创建考核计划"
     for name in FIELDS:
-        if _blank(values.get(name)):
+        if blank(values.get(name)):
             errors.setdefault(name, "请填写%s" % LABELS[name])
     for name, limit in (("name", 200), ("site_address", 255)):
         value = values.get(name)
@@ -254,7 +178,7 @@ def check(values, institution, plan, exam=None):
             errors[name] = "%s应大于0" % LABELS[name]
     # examiners
     try:
-        examiner_ids = sorted(set(_as_ids(values.get("examiner_ids"))))
+        examiner_ids = sorted(set(as_ids(values.get("examiner_ids"))))
     except (TypeError, ValueError):
         examiner_ids, errors["examiner_ids"] = [], "考评员选择不正确"
     allowed = {s.id for s in examiner_choices(institution.id, plan)}
@@ -268,7 +192,7 @@ def check(values, institution, plan, exam=None):
     removed = values.get("removed") or {}
     eligible = [e.id for e in eligible_enrollments(plan, exam)] if plan.attendance_confirmed_at else []
     for enrollment_id, reason in removed.items():
-        if enrollment_id in eligible and _blank(reason):
+        if enrollment_id in eligible and blank(reason):
             errors.setdefault("candidates", "移除考生须填写原因")
     count = len([i for i in eligible if i not in removed])
     if plan.attendance_confirmed_at and "plan_id" not in errors and count == 0:
@@ -350,77 +274,69 @@ def sync_enrollments(exam):
                 .execution_options(synchronize_session="fetch"))
 
 
+@transaction
 def create_exam_plan(institution_id, plan_id, data, *, user, form_token=None):
     """A new exam plan (未上报) with its examiners and examinees; raises ExamPlanInvalid / ServiceError.
 
     `form_token` is the form's one-time token: the same form posted twice creates one exam plan (AlreadySubmitted).
     """
+    submission = submissions.claim(form_token, user.id, "exam_plan")
+    institution = db.session.get(Institution, institution_id) if institution_id else None
     try:
-        submission = submissions.claim(form_token, user.id, "exam_plan")
-        institution = db.session.get(Institution, institution_id) if institution_id else None
-        try:
-            plan_pk = _as_int(plan_id)
-        except (TypeError, ValueError):
-            plan_pk = None
-        plan = db.session.get(TrainingPlan, plan_pk) if plan_pk else None
-        if plan is None or institution is None or plan.institution_id != institution.id:
-            raise ExamPlanInvalid({"plan_id": "请选择本机构的培训计划"})
-        values = validate(data, institution, plan)
-        year = values["theory_start"].year
-        exam = ExamPlan(institution_id=institution.id, plan_id=plan.id, year=year,
-                        serial=_next_serial(institution.id, year), pass_line=default_pass_line(),
-                        review_state="draft", review_version=0, **{name: values[name] for name in FIELDS})
-        exam.examiners = [db.session.get(Staff, i) for i in values["examiner_ids"]]
-        db.session.add(exam)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            raise ServiceError("考核计划编号冲突（他人同时新增），请重新保存")
-        if submission is not None:
-            submission.object_id = exam.id
-        _sync_candidates(exam, values)
-        audit.record("add", exam, user=user, changes={
-            "name": [None, exam.name], "examiners": [None, values["examiner_ids"]],
-            "candidates": [None, len([i for i in values["eligible"] if i not in values["removed"]])]})
-        db.session.commit()
-        return exam
-    except Exception:
-        db.session.rollback()
-        raise
+        plan_pk = as_int(plan_id)
+    except (TypeError, ValueError):
+        plan_pk = None
+    plan = db.session.get(TrainingPlan, plan_pk) if plan_pk else None
+    if plan is None or institution is None or plan.institution_id != institution.id:
+        raise ExamPlanInvalid({"plan_id": "请选择本机构的培训计划"})
+    values = validate(data, institution, plan)
+    year = values["theory_start"].year
+    exam = ExamPlan(institution_id=institution.id, plan_id=plan.id, year=year,
+                    serial=_next_serial(institution.id, year), pass_line=default_pass_line(),
+                    review_state="draft", review_version=0, **{name: values[name] for name in FIELDS})
+    exam.examiners = [db.session.get(Staff, i) for i in values["examiner_ids"]]
+    db.session.add(exam)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ServiceError("考核计划编号冲突（他人同时新增），请重新保存")
+    if submission is not None:
+        submission.object_id = exam.id
+    _sync_candidates(exam, values)
+    audit.record("add", exam, user=user, changes={
+        "name": [None, exam.name], "examiners": [None, values["examiner_ids"]],
+        "candidates": [None, len([i for i in values["eligible"] if i not in values["removed"]])]})
+    return exam
 
 
+@transaction
 def update_exam_plan(exam, data, *, user, expected_version=None):
     """Change data, examiners or removed examinees while 未上报 / 审核不通过."""
-    try:
-        refusal = edit_refusal(exam)
-        if refusal:
-            raise ServiceError(refusal)
-        if expected_version not in (None, "") and str(expected_version).strip() != str(exam.review_version):
-            raise ServiceError("该考核计划已被他人处理，请刷新页面后重试")
-        values = validate(data, exam.institution, exam.plan, exam)
-        result = db.session.execute(
-            update(ExamPlan).where(ExamPlan.id == exam.id, ExamPlan.review_state == exam.review_state,
-                                   ExamPlan.review_version == exam.review_version)
-            .values(updated_at=datetime.datetime.now().replace(microsecond=0))
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise ServiceError("该考核计划已被他人处理，请刷新页面后重试")
-        changes = {}
-        for name in FIELDS:
-            if values[name] != getattr(exam, name):
-                changes[name] = [str(getattr(exam, name)), str(values[name])]
-                setattr(exam, name, values[name])
-        before = sorted(s.id for s in exam.examiners)
-        if before != values["examiner_ids"]:
-            changes["examiners"] = [before, values["examiner_ids"]]
-            exam.examiners = [db.session.get(Staff, i) for i in values["examiner_ids"]]
-        _sync_candidates(exam, values)
-        audit.record("edit", exam, user=user, changes=changes)
-        db.session.commit()
-        return changes
-    except Exception:
-        db.session.rollback()
-        raise
+    refusal = edit_refusal(exam)
+    if refusal:
+        raise ServiceError(refusal)
+    if expected_version not in (None, "") and str(expected_version).strip() != str(exam.review_version):
+        raise ServiceError("该考核计划已被他人处理，请刷新页面后重试")
+    values = validate(data, exam.institution, exam.plan, exam)
+    result = db.session.execute(
+        update(ExamPlan).where(ExamPlan.id == exam.id, ExamPlan.review_state == exam.review_state,
+                               ExamPlan.review_version == exam.review_version)
+        .values(updated_at=datetime.datetime.now().replace(microsecond=0))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ServiceError("该考核计划已被他人处理，请刷新页面后重试")
+    changes = {}
+    for name in FIELDS:
+        if values[name] != getattr(exam, name):
+            changes[name] = [str(getattr(exam, name)), str(values[name])]
+            setattr(exam, name, values[name])
+    before = sorted(s.id for s in exam.examiners)
+    if before != values["examiner_ids"]:
+        changes["examiners"] = [before, values["examiner_ids"]]
+        exam.examiners = [db.session.get(Staff, i) for i in values["examiner_ids"]]
+    _sync_candidates(exam, values)
+    audit.record("edit", exam, user=user, changes=changes)
+    return changes
 
 
 def _has_results(exam_id):
@@ -431,6 +347,7 @@ def _has_results(exam_id):
     return False
 
 
+@transaction
 def delete_exam_plan(exam, *, user):
     """Delete a draft exam plan that was never submitted, with its examiner links and examinees.
 
@@ -439,45 +356,39 @@ def delete_exam_plan(exam, *, user):
     nothing. The enrollments it held go back to 未上报 (free for another exam plan); an 操作日志 entry
     keeps what was deleted.
     """
-    try:
-        refusal = delete_refusal(exam)
-        if refusal:
-            raise ServiceError(refusal)
-        stale = _("该考核计划已上报或已被他人处理，不能删除，请刷新页面后重试")
-        claimed = db.session.execute(
-            update(ExamPlan).where(ExamPlan.id == exam.id, ExamPlan.review_state == "draft",
-                                   ExamPlan.review_version == 0)
-            .values(updated_at=datetime.datetime.now().replace(microsecond=0))
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            raise ServiceError(stale)
-        if _has_results(exam.id):
-            raise ServiceError(_("该考核计划已有成绩或证书，不能删除"))
-        examiner_ids = sorted(s.id for s in exam.examiners)
-        examinees = sorted(c.enrollment_id for c in exam.candidates if not c.removed)
-        removed = sorted(c.enrollment_id for c in exam.candidates if c.removed)
-        audit.record("delete", exam, user=user, changes={
-            "name": [exam.name, None], "plan_id": [exam.plan_id, None], "examiners": [examiner_ids, None],
-            "candidates": [examinees, None], "removed_candidates": [removed, None]})
-        db.session.execute(
-            update(Enrollment).where(Enrollment.exam_plan_id == exam.id)
-            .values(exam_plan_id=None, exam_plan_name=None, exam_status="未上报")
-            .execution_options(synchronize_session="fetch"))
-        exam.examiners = []
-        db.session.delete(exam)  # its examinees go with it (cascade delete-orphan)
-        db.session.flush()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    refusal = delete_refusal(exam)
+    if refusal:
+        raise ServiceError(refusal)
+    stale = _("该考核计划已上报或已被他人处理，不能删除，请刷新页面后重试")
+    claimed = db.session.execute(
+        update(ExamPlan).where(ExamPlan.id == exam.id, ExamPlan.review_state == "draft",
+                               ExamPlan.review_version == 0)
+        .values(updated_at=datetime.datetime.now().replace(microsecond=0))
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise ServiceError(stale)
+    if _has_results(exam.id):
+        raise ServiceError(_("该考核计划已有成绩或证书，不能删除"))
+    examiner_ids = sorted(s.id for s in exam.examiners)
+    examinees = sorted(c.enrollment_id for c in exam.candidates if not c.removed)
+    removed = sorted(c.enrollment_id for c in exam.candidates if c.removed)
+    audit.record("delete", exam, user=user, changes={
+        "name": [exam.name, None], "plan_id": [exam.plan_id, None], "examiners": [examiner_ids, None],
+        "candidates": [examinees, None], "removed_candidates": [removed, None]})
+    db.session.execute(
+        update(Enrollment).where(Enrollment.exam_plan_id == exam.id)
+        .values(exam_plan_id=None, exam_plan_name=None, exam_status="未上报")
+        .execution_options(synchronize_session="fetch"))
+    exam.examiners = []
+    db.session.delete(exam)  # its examinees go with it (cascade delete-orphan)
+    db.session.flush()
 
 
-# --- review hooks (app.services.review.KINDS['exam_plan']) ----------------------------------------
+# --- review hooks (declared below as the exam plan's DocumentKind) ----------------------------------------
 
 def check_submittable(exam):
     """Before 上报: re-check what may have changed since the exam plan was saved."""
-    if exam.institution.status != "active":
-        raise ServiceError("培训机构已注销，不能上报")
+    reviewable.institution_active(exam)
     specialty = plan_specialty(exam.plan)
     for staff in exam.examiners:
         if staff.institution_id != exam.institution_id or staff.category != "examiner" or staff.specialty != specialty:
@@ -522,6 +433,12 @@ def after_withdraw_or_reject(exam):
         candidate.ticket_no = candidate.room_no = candidate.seat_no = None
     db.session.flush()
     sync_enrollments(exam)
+
+
+reviewable.register(reviewable.DocumentKind(
+    "exam_plan", "考核计划", ExamPlan, before={"submit": check_submittable},
+    after={"approve": assign_tickets, "submit": after_move, "accept": after_move,
+           "withdraw": after_withdraw_or_reject, "reject": after_withdraw_or_reject}))
 
 
 # --- documents (after approval) ---------------------------------------------------------------------

@@ -9,7 +9,6 @@ import datetime
 import re
 import string
 
-from flask import g, has_request_context
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,8 +17,8 @@ from app.models import Institution, InstitutionCodeSequence, Staff
 from app.models.exam import exam_plan_examiner
 from app.models.org import STAFF_CATEGORIES
 from app.models.user import AppUser
-from app.security.scope import Scope
-from app.services import ServiceError
+from app.security.scope import Actor
+from app.services import ServiceError, transaction
 from app.services.sequences import next_value
 from app.services.settings import get_int, get_setting
 from app.validators import check_id_number, check_mobile, check_uscc, normalize_id_number, normalize_uscc
@@ -62,13 +61,6 @@ def institution_code_hint():
 
 
 # --- who acts -------------------------------------------------------------------------------------
-
-def _actor(user):
-    """(user, scope) of whoever acts: the given user, else the request's."""
-    if user is None and has_request_context():
-        user = g.get("user")
-    return user, Scope.for_user(user)
-
 
 def sets_up(scope, institution):
     """The department that set the institution up: it edits, 注销/restores and manages accounts."""
@@ -116,17 +108,6 @@ def managed_institutions(scope):
     return list(db.session.execute(
         select(Institution).where(Institution.department_id == scope.department_id, Institution.status == "active")
         .order_by(Institution.code)).scalars())
-
-
-def _commit_or_rollback(work):
-    """Run `work()` and commit; on any refusal or error leave nothing written."""
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 # --- basic data -----------------------------------------------------------------------------------
@@ -216,7 +197,7 @@ def create_institution(data, license_file, *, user=None):
     """培训机构新增 by a department: basic data in its jurisdiction, 营业执照, generated 机构代码."""
     from app.services import audit, uploads
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     if scope.kind != "department":
         raise ServiceError("只有主管部门可以新增培训机构")
     values = _clean({key: (data or {}).get(key) for key in BASIC_FIELDS})
@@ -225,6 +206,7 @@ def create_institution(data, license_file, *, user=None):
     if license_file is None or not getattr(license_file, "filename", ""):
         raise ServiceError("请上传营业执照", field="license_file")
 
+    @transaction
     def work():
         institution = Institution(code=allocate_institution_code(values["region_code"]),
                                   department_id=scope.department_id, status="active", **values)
@@ -243,7 +225,7 @@ def create_institution(data, license_file, *, user=None):
         return institution
 
     try:
-        return _commit_or_rollback(work)
+        return work()
     except IntegrityError:
         # Two departments saving the same USCC at once: the unique constraint decides.
         raise ServiceError("统一社会信用代码“%s”已被其他培训机构使用" % values["uscc"], field="uscc")
@@ -253,7 +235,7 @@ def update_institution(institution_id, data, license_file=None, *, user=None):
     """Edit basic data: the setting-up department all but 机构代码; the institution its contact details."""
     from app.services import audit, uploads
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     institution = _visible_institution(scope, institution_id)
     values = _clean(data)
     if sets_up(scope, institution):
@@ -268,6 +250,7 @@ def update_institution(institution_id, data, license_file=None, *, user=None):
     _require_active(institution, "修改")
     values = _validate_basic(values, scope, institution)
 
+    @transaction
     def work():
         for key, value in values.items():
             setattr(institution, key, value)
@@ -285,7 +268,7 @@ def update_institution(institution_id, data, license_file=None, *, user=None):
         return institution
 
     try:
-        return _commit_or_rollback(work)
+        return work()
     except IntegrityError:
         raise ServiceError("统一社会信用代码已被其他培训机构使用", field="uscc")
 
@@ -294,7 +277,7 @@ def cancel_institution(institution_id, reason, *, user=None):
     """注销 with a required reason: its users can no longer log in, nothing of it can be submitted."""
     from app.services import audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     institution = _visible_institution(scope, institution_id)
     _require_setter(scope, institution, "注销该机构")
     reason = (reason or "").strip()
@@ -303,6 +286,7 @@ def cancel_institution(institution_id, reason, *, user=None):
     if len(reason) > 500:
         raise ServiceError("注销原因不能超过500个字", field="reason")
 
+    @transaction
     def work():
         now = datetime.datetime.now().replace(microsecond=0)
         # Conditional UPDATE: of two concurrent 注销, exactly one changes the row and writes the log.
@@ -318,7 +302,7 @@ def cancel_institution(institution_id, reason, *, user=None):
                      changes={"status": ["active", "cancelled"], "cancel_reason": [None, reason]})
         return institution
 
-    result = _commit_or_rollback(work)
+    result = work()
     db.session.refresh(result)
     return result
 
@@ -327,7 +311,7 @@ def restore_institution(institution_id, reason=None, *, user=None):
     """恢复 a 注销 institution; the log keeps the original reason and the note given now."""
     from app.services import audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     institution = _visible_institution(scope, institution_id)
     _require_setter(scope, institution, "恢复该机构")
     note = (reason or "").strip()
@@ -335,6 +319,7 @@ def restore_institution(institution_id, reason=None, *, user=None):
         raise ServiceError("恢复说明不能超过500个字", field="reason")
     previous = institution.cancel_reason
 
+    @transaction
     def work():
         now = datetime.datetime.now().replace(microsecond=0)
         moved = db.session.execute(
@@ -351,7 +336,7 @@ def restore_institution(institution_id, reason=None, *, user=None):
                      changes={"status": ["cancelled", "active"], "cancel_reason": [previous, None]})
         return institution
 
-    result = _commit_or_rollback(work)
+    result = work()
     db.session.refresh(result)
     return result
 
@@ -421,13 +406,14 @@ def add_staff(institution_id, data, *, user=None):
     """Add one 安全生产知识培训师资 / 职业理论知识培训师资 (with 工种) / 考评员 (with 专业)."""
     from app.services import audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     institution = _visible_institution(scope, institution_id)
     if not keeps_staff(scope, institution):
         raise ServiceError("只有设立该培训机构的主管部门或该培训机构本身可以维护其师资及考评员")
     _require_active(institution, "维护师资及考评员")
     values = _validate_staff(_staff_values(data), institution)
 
+    @transaction
     def work():
         staff = Staff(institution_id=institution.id, **values)
         db.session.add(staff)
@@ -437,7 +423,7 @@ def add_staff(institution_id, data, *, user=None):
         return staff
 
     try:
-        return _commit_or_rollback(work)
+        return work()
     except IntegrityError:
         raise _staff_duplicate(values)
 
@@ -456,10 +442,11 @@ def update_staff(staff_id, data, *, user=None):
     """Edit one staff record (its institution stays)."""
     from app.services import audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     staff = _visible_staff(scope, staff_id)
     values = _validate_staff(_staff_values(data), staff.institution, staff)
 
+    @transaction
     def work():
         for key, value in values.items():
             setattr(staff, key, value)
@@ -469,7 +456,7 @@ def update_staff(staff_id, data, *, user=None):
         return staff
 
     try:
-        return _commit_or_rollback(work)
+        return work()
     except IntegrityError:
         raise _staff_duplicate(values)
 
@@ -479,7 +466,7 @@ def remove_staff(staff_id, *, user=None):
     from app.models import ExamPlan
     from app.services import audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     staff = _visible_staff(scope, staff_id)
     used = db.session.execute(
         select(ExamPlan.name).join(exam_plan_examiner, exam_plan_examiner.c.exam_plan_id == ExamPlan.id)
@@ -487,12 +474,13 @@ def remove_staff(staff_id, *, user=None):
     if used:
         raise ServiceError("“%s”已被考核计划“%s”选为考评员，不能删除" % (staff.name, used))
 
+    @transaction
     def work():
         audit.record("delete", staff, user=user, detail="培训机构：%s；类别：%s" % (staff.institution.name,
                                                                              staff.category_label))
         db.session.delete(staff)
 
-    _commit_or_rollback(work)
+    work()
 
 
 def staffing_summary(institution_id):
@@ -544,7 +532,7 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
     """A manager account of an institution, created by the department that set it up."""
     from app.services import accounts, audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     institution = _visible_institution(scope, institution_id)
     _require_setter(scope, institution, "设立其管理人员账号")
     _require_active(institution, "新增管理人员账号")
@@ -556,6 +544,7 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
     if confirm is not None and confirm != password:
         raise ServiceError("两次输入的密码不一致", field="confirm_password")
 
+    @transaction
     def work():
         account = accounts.create_user(username, password, "institution", name=name, institution_id=institution.id,
                                        chosen_by_owner=False)
@@ -564,7 +553,7 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
         return account
 
     try:
-        return _commit_or_rollback(work)
+        return work()
     except IntegrityError:
         raise ServiceError("用户名“%s”已存在" % (username or "").strip(), field="username")
 
@@ -573,11 +562,12 @@ def set_manager_active(account_id, active, *, user=None):
     """停用 / 启用 a manager account (a 注销 institution's accounts may be disabled, not enabled)."""
     from app.services import accounts, audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     account = _managed_account(scope, account_id)
     if active and not account.institution.is_active:
         _require_active(account.institution, "启用其账号")
 
+    @transaction
     def work():
         if bool(account.active) != bool(active):
             account.active = bool(active)
@@ -587,20 +577,21 @@ def set_manager_active(account_id, active, *, user=None):
                          detail="培训机构：%s" % account.institution.name)
         return account
 
-    return _commit_or_rollback(work)
+    return work()
 
 
 def reset_manager_password(account_id, password, confirm=None, *, user=None):
     """重置密码 of a manager account (password policy applies; a lockout is lifted)."""
     from app.services import accounts, audit
 
-    user, scope = _actor(user)
+    user, scope = Actor.of(user)
     account = _managed_account(scope, account_id)
     _require_active(account.institution, "重置其账号密码")
 
+    @transaction
     def work():
         accounts.set_password(account, password, confirm, chosen_by_owner=False)
         audit.record("reset_password", account, user=user, detail="培训机构：%s" % account.institution.name)
         return account
 
-    return _commit_or_rollback(work)
+    return work()

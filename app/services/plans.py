@@ -14,18 +14,20 @@ Rules (SPEC §2, §4, issue 4):
 """
 import datetime
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Institution, ReviewRecord, TrainingPlan
-from app.services import ServiceError, audit
+from app.models import Institution, TrainingPlan
+from app.services import InvalidFields, ServiceError, audit, transaction
 from app.services import dictionaries
+from app.services import reviewable
 from app.services import submissions
+from app.services.reviewable import EDITABLE_STATES, as_date, as_decimal, as_int, blank, typed_values
 from app.services.settings import get_setting
-from app.workflow import state_label
+from app.services.staffing import gaps, require_staffed_for
 
 # The plan's own data, in form order.
 FIELDS = ("name", "trade_code", "skill_level", "training_type", "capacity", "fee", "hours", "enroll_start",
@@ -42,17 +44,11 @@ MAX_LENGTH = {"name": 200, "location": 255, "contact_person": 50, "contact_phone
 DICT_TYPES = {"trade_code": "trade", "skill_level": "skill_level", "training_type": "training_type"}
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
-EDITABLE_STATES = ("draft", "rejected")
 EDITABLE_AFTER_APPROVAL = "plan_editable_fields_after_approval"  # app.services.settings
 
 
-class PlanInvalid(ServiceError):
+class PlanInvalid(InvalidFields):
     """Validation failed: ``errors`` maps each field (None = the plan as a whole) to its message."""
-
-    def __init__(self, errors):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field=field)
-        self.errors = dict(errors)
 
 
 # --- what may be done now ---------------------------------------------------------------------
@@ -75,97 +71,31 @@ def editable_fields(plan):
 
 def edit_refusal(plan):
     """Why the plan cannot be edited now (a Chinese sentence), or None."""
-    if plan.institution is not None and plan.institution.status != "active":
-        return "培训机构已注销，不能修改培训计划"
-    if editable_fields(plan):
-        return None
-    from app.services.review import edit_refusal_by_state
-
-    return edit_refusal_by_state(plan, "培训计划")
+    return reviewable.edit_refusal(plan, editable=bool(editable_fields(plan)))
 
 
-def was_ever_submitted(plan):
-    """True once the plan has been 上报 (even if withdrawn since): it then has a history to keep."""
-    if plan.review_version:
-        return True
-    return db.session.execute(select(exists().where(
-        ReviewRecord.object_type == "training_plan", ReviewRecord.object_id == plan.id,
-        ReviewRecord.action == "submit"))).scalar()
-
-
-def delete_refusal(plan):
-    """Why the plan cannot be deleted (a Chinese sentence), or None."""
-    if plan.institution is not None and plan.institution.status != "active":
-        return "培训机构已注销，不能删除培训计划"
-    if plan.review_state != "draft":
-        return "只能删除未上报的培训计划（当前状态：%s）" % state_label(plan.review_state)
-    if was_ever_submitted(plan):
-        return "该培训计划已上报过，有审核记录，不能删除"
-    return None
+delete_refusal = reviewable.delete_refusal  # only a draft never submitted, of an institution not 注销
 
 
 # --- validation ----------------------------------------------------------------------------------
 
-def _blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
+def _typed(name, value):
+    if name in ("capacity", "hours"):
+        return as_int(value)
+    if name == "fee":
+        return as_decimal(value)
+    if name in ("enroll_start", "enroll_end", "train_start", "train_end"):
+        return as_date(value)
+    return str(value).strip()
 
 
-def _as_int(value):
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    text = str(value).strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(value)
-    return int(text)
-
-
-def _as_decimal(value):
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValueError(value)
-    if not number.is_finite():
-        raise ValueError(value)
-    return number
-
-
-def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.datetime.strptime(str(value).strip(), "%Y-%m-%d").date()
+def _format_error(name):
+    return ("%s应为日期，格式如 2026-11-28" if name.endswith(("_start", "_end")) else "%s应为数字") % LABELS[name]
 
 
 def normalise(data):
     """Typed values for the known fields of `data` plus per-field format errors ({field: message})."""
-    values, errors = {}, {}
-    for name in FIELDS:
-        if name not in data:
-            continue
-        value = data[name]
-        if _blank(value):
-            values[name] = None
-            continue
-        try:
-            if name in ("capacity", "hours"):
-                value = _as_int(value)
-            elif name == "fee":
-                value = _as_decimal(value)
-            elif name in ("enroll_start", "enroll_end", "train_start", "train_end"):
-                value = _as_date(value)
-            else:
-                value = str(value).strip()
-        except (TypeError, ValueError):
-            errors[name] = ("%s应为日期，格式如 2026-11-28" if name.endswith(("_start", "_end"))
-                            else "%s应为数字") % LABELS[name]
-            continue
-        values[name] = value
-    return values, errors
+    return typed_values(data, FIELDS, _typed, _format_error)
 
 
 def check(values, institution, plan=None, *, check_staffing=True):
@@ -179,7 +109,7 @@ def check(values, institution, plan=None, *, check_staffing=True):
     if institution.status != "active":
         errors[None] = "培训机构已注销，不能新增或修改培训计划"
     for name in REQUIRED:
-        if _blank(values.get(name)):
+        if blank(values.get(name)):
             errors[name] = ("请选择%s" if name in DICT_TYPES else "请填写%s") % LABELS[name]
     for name, limit in MAX_LENGTH.items():
         value = values.get(name)
@@ -187,7 +117,7 @@ def check(values, institution, plan=None, *, check_staffing=True):
             errors[name] = "%s不能超过%d个字" % (LABELS[name], limit)
     for name, dict_type in DICT_TYPES.items():
         value = values.get(name)
-        if name in errors or _blank(value):
+        if name in errors or blank(value):
             continue
         # A disabled item stays valid on the record that already has it, and only there.
         kept = plan is not None and getattr(plan, name) == value
@@ -222,8 +152,6 @@ def check(values, institution, plan=None, *, check_staffing=True):
         errors["contact_phone"] = "联系电话应为11位手机号或区号+号码，如 0571-87654321"
     trade = values.get("trade_code")
     if check_staffing and trade and "trade_code" not in errors and institution.status == "active":
-        from app.services.staffing import gaps
-
         missing = gaps(institution.id, [trade])
         if missing:
             errors["trade_code"] = "本机构师资及考评员不满足该工种的要求：" + "；".join(missing)
@@ -257,30 +185,27 @@ def _jsonable(value):
     return value
 
 
+@transaction
 def create_plan(institution_id, data, *, user, form_token=None):
     """A new plan (未上报) of an institution; returns it. Raises PlanInvalid / ServiceError.
 
     `form_token` is the add form's one-time token: the same form posted twice creates one plan (AlreadySubmitted).
     """
-    try:
-        submission = submissions.claim(form_token, user.id, "training_plan")
-        institution = _institution(institution_id)
-        values = validate(data, institution)
-        plan = TrainingPlan(institution_id=institution.id, review_state="draft", review_version=0,
-                            **{name: values[name] for name in FIELDS})
-        db.session.add(plan)
-        db.session.flush()
-        if submission is not None:
-            submission.object_id = plan.id
-        audit.record("add", plan, user=user,
-                     changes={name: [None, _jsonable(values[name])] for name in FIELDS if values[name] is not None})
-        db.session.commit()
-        return plan
-    except Exception:
-        db.session.rollback()
-        raise
+    submission = submissions.claim(form_token, user.id, "training_plan")
+    institution = _institution(institution_id)
+    values = validate(data, institution)
+    plan = TrainingPlan(institution_id=institution.id, review_state="draft", review_version=0,
+                        **{name: values[name] for name in FIELDS})
+    db.session.add(plan)
+    db.session.flush()
+    if submission is not None:
+        submission.object_id = plan.id
+    audit.record("add", plan, user=user,
+                 changes={name: [None, _jsonable(values[name])] for name in FIELDS if values[name] is not None})
+    return plan
 
 
+@transaction
 def update_plan(plan, data, *, user, expected_version=None):
     """Change the plan's data where its state allows; returns {field: [before, after]} of what changed.
 
@@ -288,62 +213,65 @@ def update_plan(plan, data, *, user, expected_version=None):
     is conditional on the state and version the caller saw, so an edit racing a 上报 or a review
     move changes nothing and gets a message.
     """
-    try:
-        refusal = edit_refusal(plan)
-        if refusal:
-            raise ServiceError(refusal)
-        if expected_version not in (None, "") and str(expected_version).strip() != str(plan.review_version):
-            raise ServiceError("该培训计划已被他人处理，请刷新页面后重试")
-        allowed = set(editable_fields(plan))
-        typed, _errors = normalise(data)
-        locked = [name for name, value in typed.items()
-                  if name not in allowed and value != getattr(plan, name)
-                  and not (value is None and getattr(plan, name) in (None, ""))]
-        if locked:
-            raise PlanInvalid({name: "审核通过的培训计划不能修改%s" % LABELS[name] for name in locked})
-        values = validate({name: data[name] for name in data if name in allowed}, plan.institution, plan)
-        changes = {name: [_jsonable(getattr(plan, name)), _jsonable(values[name])]
-                   for name in allowed if values[name] != getattr(plan, name)}
-        if not changes:
-            return {}
-        now = datetime.datetime.now().replace(microsecond=0)
-        assignments = {name: values[name] for name in changes}
-        result = db.session.execute(
-            update(TrainingPlan)
-            .where(TrainingPlan.id == plan.id, TrainingPlan.review_state == plan.review_state,
-                   TrainingPlan.review_version == plan.review_version)
-            .values(updated_at=now, **assignments)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise ServiceError("该培训计划已被他人处理，请刷新页面后重试")
-        for name, value in {**assignments, "updated_at": now}.items():
-            set_committed_value(plan, name, value)
-        audit.record("edit", plan, user=user, changes=changes)
-        db.session.commit()
-        return changes
-    except Exception:
-        db.session.rollback()
-        raise
+    refusal = edit_refusal(plan)
+    if refusal:
+        raise ServiceError(refusal)
+    if expected_version not in (None, "") and str(expected_version).strip() != str(plan.review_version):
+        raise ServiceError("该培训计划已被他人处理，请刷新页面后重试")
+    allowed = set(editable_fields(plan))
+    typed, _errors = normalise(data)
+    locked = [name for name, value in typed.items()
+              if name not in allowed and value != getattr(plan, name)
+              and not (value is None and getattr(plan, name) in (None, ""))]
+    if locked:
+        raise PlanInvalid({name: "审核通过的培训计划不能修改%s" % LABELS[name] for name in locked})
+    values = validate({name: data[name] for name in data if name in allowed}, plan.institution, plan)
+    changes = {name: [_jsonable(getattr(plan, name)), _jsonable(values[name])]
+               for name in allowed if values[name] != getattr(plan, name)}
+    if not changes:
+        return {}
+    now = datetime.datetime.now().replace(microsecond=0)
+    assignments = {name: values[name] for name in changes}
+    result = db.session.execute(
+        update(TrainingPlan)
+        .where(TrainingPlan.id == plan.id, TrainingPlan.review_state == plan.review_state,
+               TrainingPlan.review_version == plan.review_version)
+        .values(updated_at=now, **assignments)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ServiceError("该培训计划已被他人处理，请刷新页面后重试")
+    for name, value in {**assignments, "updated_at": now}.items():
+        set_committed_value(plan, name, value)
+    audit.record("edit", plan, user=user, changes=changes)
+    return changes
 
 
+@transaction
 def delete_plan(plan, *, user):
     """Delete a draft that was never submitted; anything else is refused and kept."""
-    try:
-        refusal = delete_refusal(plan)
-        if refusal:
-            raise ServiceError(refusal)
-        audit.record("delete", plan, user=user)
-        result = db.session.execute(
-            delete(TrainingPlan)
-            .where(TrainingPlan.id == plan.id, TrainingPlan.review_state == "draft",
-                   TrainingPlan.review_version == 0)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise ServiceError("该培训计划已上报或已被他人处理，不能删除，请刷新页面后重试")
-        db.session.expunge(plan)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    refusal = delete_refusal(plan)
+    if refusal:
+        raise ServiceError(refusal)
+    audit.record("delete", plan, user=user)
+    result = db.session.execute(
+        delete(TrainingPlan)
+        .where(TrainingPlan.id == plan.id, TrainingPlan.review_state == "draft",
+               TrainingPlan.review_version == 0)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ServiceError("该培训计划已上报或已被他人处理，不能删除，请刷新页面后重试")
+    db.session.expunge(plan)
+
+
+# --- review (the moves go through app.services.review) ----------------------------------------------
+
+def check_submittable(plan):
+    """Before 上报: the institution is not 注销 and is staffed for the plan's 工种."""
+    reviewable.institution_active(plan)
+    require_staffed_for(plan.institution_id, plan.trade_code)
+
+
+reviewable.register(reviewable.DocumentKind("training_plan", "培训计划", TrainingPlan,
+                                            before={"submit": check_submittable}))

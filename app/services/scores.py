@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask import g
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,9 +14,10 @@ from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, ExamCandidate, Score, ScoreReport
-from app.services import ServiceError
+from app.security.scope import Actor
+from app.services import ServiceError, transaction
 from app.services import audit
-from app.services.review import KINDS, _institution_active
+from app.services.reviewable import DocumentKind, institution_active, register
 from app.services.settings import get_int
 from app.services.uploads import upload_limit_bytes
 
@@ -280,30 +280,29 @@ def passed(exam, theory, practical, absent):
     return bool(not absent and theory is not None and practical is not None and theory >= line and practical >= line)
 
 
+def _imported_meanwhile(error, *_args, **_kwargs):
+    """The same scores imported twice at once (double click, two tabs): the first stands."""
+    if isinstance(error, IntegrityError):
+        raise ServiceError("成绩刚刚已由另一次导入写入（可能是重复提交），本次未导入；请刷新页面查看已导入的成绩") from error
+
+
+@transaction(on_error=_imported_meanwhile)
 def import_scores(exam, data, filename="", *, user=None):
     """Replace the exam plan's scores with the uploaded workbook's, all or nothing; returns the count."""
-    user = user if user is not None else g.user
+    user = Actor.of(user).user
     _require_importable(exam)
     rows = parse(exam, data, filename)
-    try:
-        report = report_of(exam, create=True)
-        db.session.execute(delete(Score).where(Score.exam_plan_id == exam.id))
-        for row in rows:
-            db.session.add(Score(
-                exam_plan_id=exam.id, enrollment_id=row["enrollment"].id, theory_score=row["theory"],
-                practical_score=row["practical"], absent=row["absent"], remark=row["remark"],
-                passed=passed(exam, row["theory"], row["practical"], row["absent"])))
-        report.imported_at = datetime.datetime.now().replace(microsecond=0)
-        report.imported_by_id = user.id
-        _set_score_status(exam.id, "未上报")
-        audit.record("import_scores", report, user=user, detail="导入成绩 %d 条（%s）" % (len(rows), filename))
-        db.session.commit()
-    except IntegrityError:  # the same scores imported twice at once (double click, two tabs): the first stands
-        db.session.rollback()
-        raise ServiceError("成绩刚刚已由另一次导入写入（可能是重复提交），本次未导入；请刷新页面查看已导入的成绩")
-    except Exception:
-        db.session.rollback()
-        raise
+    report = report_of(exam, create=True)
+    db.session.execute(delete(Score).where(Score.exam_plan_id == exam.id))
+    for row in rows:
+        db.session.add(Score(
+            exam_plan_id=exam.id, enrollment_id=row["enrollment"].id, theory_score=row["theory"],
+            practical_score=row["practical"], absent=row["absent"], remark=row["remark"],
+            passed=passed(exam, row["theory"], row["practical"], row["absent"])))
+    report.imported_at = datetime.datetime.now().replace(microsecond=0)
+    report.imported_by_id = user.id
+    _set_score_status(exam.id, "未上报")
+    audit.record("import_scores", report, user=user, detail="导入成绩 %d 条（%s）" % (len(rows), filename))
     return len(rows)
 
 
@@ -323,10 +322,10 @@ def _set_score_status(exam_plan_id, status):
                        .values(score_status=status).execution_options(synchronize_session=False))
 
 
-# --- hooks into the review engine (KINDS['score_report']) ----------------------------------------------------
+# --- hooks into the review engine (the score report's DocumentKind) -------------------------------------------
 
 def _can_submit(report):
-    _institution_active(report)
+    institution_active(report)
     if report.imported_at is None:
         raise ServiceError("请先导入成绩再上报")
 
@@ -335,7 +334,5 @@ def _status_follows(report):
     _set_score_status(report.exam_plan_id, SCORE_STATUS_OF_STATE.get(report.review_state, "未上报"))
 
 
-_kind = KINDS["score_report"]
-_kind.before["submit"] = _can_submit
-for _action in ("submit", "withdraw", "accept", "approve", "reject"):
-    _kind.after[_action] = _status_follows
+register(DocumentKind("score_report", "成绩报审", ScoreReport, before={"submit": _can_submit},
+                     after=dict.fromkeys(("submit", "withdraw", "accept", "approve", "reject"), _status_follows)))

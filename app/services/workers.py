@@ -23,7 +23,7 @@ from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import append_row, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, Enterprise, UploadedFile, Worker
-from app.services import ServiceError, audit, dictionaries
+from app.services import InvalidFields, ServiceError, audit, dictionaries, transaction
 from app.services.enterprises import require_approved
 from app.services.settings import get_int
 from app.services.uploads import read_limited, save_upload, upload_limit_bytes
@@ -43,13 +43,8 @@ TEMPLATE_HEADERS = ["身份证号", "姓名", "手机号", "学历"]
 ERROR_HEADER = "错误信息"
 
 
-class WorkerInvalid(ServiceError):
+class WorkerInvalid(InvalidFields):
     """Validation failed: ``errors`` maps each field (None = the worker as a whole) to its message."""
-
-    def __init__(self, errors):
-        field_name, message = next(iter(errors.items()))
-        super().__init__(message, field=field_name)
-        self.errors = dict(errors)
 
 
 class WorkerElsewhere(ServiceError):
@@ -173,71 +168,67 @@ def _save_photo(worker, photo, user):
     return record
 
 
+def _added_meanwhile(error, enterprise_id, data, **_kwargs):
+    """The same 身份证号 added at the same moment (a double click, two tabs): one wins, the other is told."""
+    if isinstance(error, IntegrityError):
+        id_number = check_fields(data)[0]["id_number"]
+        raise roster_conflict(find_by_id_number(id_number), enterprise_id) or ServiceError(
+            "身份证号为 %s 的学员刚刚已被添加，请刷新学员名单查看" % mask_id_number(id_number),
+            field="id_number") from error
+
+
+@transaction(on_error=_added_meanwhile)
 def add_worker(enterprise_id, data, *, user=None, photo=None):
     """A worker into the enterprise's roster; returns the Worker. WorkerElsewhere when another has them."""
-    try:
-        enterprise = _enterprise(enterprise_id)
-        values, errors = check_fields(data)
-        if errors:
-            raise WorkerInvalid(errors)
-        existing = find_by_id_number(values["id_number"])
-        conflict = roster_conflict(existing, enterprise.id)
-        if conflict:
-            raise conflict
-        if existing is None:
-            worker = Worker(enterprise_id=enterprise.id, **values, **derived(values["id_number"]))
-            db.session.add(worker)
-            db.session.flush()
-            action = "add"
-            changes = {name: [None, _jsonable(getattr(worker, name))] for name in FIELDS + ("gender", "birth_date")}
-        else:  # a worker left without an enterprise: take them into this roster
-            worker = existing
-            changes = {name: [_jsonable(getattr(worker, name)), _jsonable(values[name])]
-                       for name in ("name", "mobile", "education") if getattr(worker, name) != values[name]}
-            changes["enterprise_id"] = [None, enterprise.id]
-            for name in ("name", "mobile", "education"):
-                setattr(worker, name, values[name])
-            worker.enterprise_id = enterprise.id
-            action = "edit"
-        _save_photo(worker, photo, user)
+    enterprise = _enterprise(enterprise_id)
+    values, errors = check_fields(data)
+    if errors:
+        raise WorkerInvalid(errors)
+    existing = find_by_id_number(values["id_number"])
+    conflict = roster_conflict(existing, enterprise.id)
+    if conflict:
+        raise conflict
+    if existing is None:
+        worker = Worker(enterprise_id=enterprise.id, **values, **derived(values["id_number"]))
+        db.session.add(worker)
         db.session.flush()
-        _sync_enrollments(worker)
-        audit.record(action, worker, user=user, changes=changes)
-        db.session.commit()
-        return worker
-    except IntegrityError:  # the same 身份证号 added at the same moment (a double click, two tabs): one wins
-        db.session.rollback()
-        raise roster_conflict(find_by_id_number(values["id_number"]), enterprise_id) or ServiceError(
-            "身份证号为 %s 的学员刚刚已被添加，请刷新学员名单查看" % mask_id_number(values["id_number"]),
-            field="id_number")
-    except Exception:
-        db.session.rollback()
-        raise
+        action = "add"
+        changes = {name: [None, _jsonable(getattr(worker, name))] for name in FIELDS + ("gender", "birth_date")}
+    else:  # a worker left without an enterprise: take them into this roster
+        worker = existing
+        changes = {name: [_jsonable(getattr(worker, name)), _jsonable(values[name])]
+                   for name in ("name", "mobile", "education") if getattr(worker, name) != values[name]}
+        changes["enterprise_id"] = [None, enterprise.id]
+        for name in ("name", "mobile", "education"):
+            setattr(worker, name, values[name])
+        worker.enterprise_id = enterprise.id
+        action = "edit"
+    _save_photo(worker, photo, user)
+    db.session.flush()
+    _sync_enrollments(worker)
+    audit.record(action, worker, user=user, changes=changes)
+    return worker
 
 
+@transaction
 def update_worker(worker, data, *, user=None, photo=None):
     """Change 姓名 / 手机号 / 学历 (and the photo); the 身份证号 never changes. Returns the changes."""
-    try:
-        _enterprise(worker.enterprise_id)
-        data = {name: data[name] for name in ("name", "mobile", "education") if name in data}
-        values, errors = check_fields(data, partial=True, current=worker.education)
-        if errors:
-            raise WorkerInvalid(errors)
-        changes = {name: [getattr(worker, name), value] for name, value in values.items()
-                   if getattr(worker, name) != value}
-        for name, value in values.items():
-            setattr(worker, name, value)
-        if _save_photo(worker, photo, user) is not None:
-            changes["photo_file_id"] = ["", worker.photo_file_id]
-        if changes:
-            db.session.flush()
-            _sync_enrollments(worker)
-            audit.record("edit", worker, user=user, changes=changes)
-        db.session.commit()
-        return changes
-    except Exception:
-        db.session.rollback()
-        raise
+    _enterprise(worker.enterprise_id)
+    data = {name: data[name] for name in ("name", "mobile", "education") if name in data}
+    values, errors = check_fields(data, partial=True, current=worker.education)
+    if errors:
+        raise WorkerInvalid(errors)
+    changes = {name: [getattr(worker, name), value] for name, value in values.items()
+               if getattr(worker, name) != value}
+    for name, value in values.items():
+        setattr(worker, name, value)
+    if _save_photo(worker, photo, user) is not None:
+        changes["photo_file_id"] = ["", worker.photo_file_id]
+    if changes:
+        db.session.flush()
+        _sync_enrollments(worker)
+        audit.record("edit", worker, user=user, changes=changes)
+    return changes
 
 
 def delete_refusal(worker):
@@ -246,49 +237,40 @@ def delete_refusal(worker):
     return None
 
 
+@transaction
 def delete_worker(worker, *, user=None):
-    try:
-        refusal = delete_refusal(worker)
-        if refusal:
-            raise ServiceError(refusal)
-        audit.record("delete", worker, user=user)
-        db.session.delete(worker)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    refusal = delete_refusal(worker)
+    if refusal:
+        raise ServiceError(refusal)
+    audit.record("delete", worker, user=user)
+    db.session.delete(worker)
 
 
+@transaction
 def transfer_worker(enterprise_id, id_number, *, user=None):
     """转入本企业: move a worker from another enterprise's roster into this one, recorded in the 操作日志."""
-    try:
-        enterprise = _enterprise(enterprise_id)
-        problem = check_id_number(id_number)
-        if problem:
-            raise ServiceError(problem, field="id_number")
-        worker = find_by_id_number(id_number)
-        if worker is None:
-            raise ServiceError("未找到身份证号为 %s 的学员" % mask_id_number(id_number), field="id_number")
-        if worker.enterprise_id == enterprise.id:
-            raise ServiceError("该学员已在本企业学员名单中", field="id_number")
-        before = worker.enterprise_id
-        before_name = worker.enterprise.name if worker.enterprise else ""
-        # Conditional: two enterprises transferring at once → one move, the other re-reads.
-        result = db.session.execute(
-            update(Worker).where(Worker.id == worker.id, Worker.enterprise_id.is_(before) if before is None
-                                 else Worker.enterprise_id == before)
-            .values(enterprise_id=enterprise.id, updated_at=datetime.datetime.now().replace(microsecond=0))
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise ServiceError("该学员刚被其他企业处理，请刷新后重试")
-        db.session.expire(worker)
-        audit.record("transfer", worker, user=user, changes={"enterprise_id": [before, enterprise.id]},
-                     detail="转入本企业：由“%s”转入“%s”" % (before_name, enterprise.name))
-        db.session.commit()
-        return worker
-    except Exception:
-        db.session.rollback()
-        raise
+    enterprise = _enterprise(enterprise_id)
+    problem = check_id_number(id_number)
+    if problem:
+        raise ServiceError(problem, field="id_number")
+    worker = find_by_id_number(id_number)
+    if worker is None:
+        raise ServiceError("未找到身份证号为 %s 的学员" % mask_id_number(id_number), field="id_number")
+    if worker.enterprise_id == enterprise.id:
+        raise ServiceError("该学员已在本企业学员名单中", field="id_number")
+    before = worker.enterprise_id
+    before_name = worker.enterprise.name if worker.enterprise else ""
+    # Conditional: two enterprises transferring at once → one move, the other re-reads.
+    result = db.session.execute(
+        update(Worker).where(Worker.id == worker.id, Worker.enterprise_id.is_(before) if before is None
+                             else Worker.enterprise_id == before)
+        .values(enterprise_id=enterprise.id, updated_at=datetime.datetime.now().replace(microsecond=0))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ServiceError("该学员刚被其他企业处理，请刷新后重试")
+    audit.record("transfer", worker, user=user, changes={"enterprise_id": [before, enterprise.id]},
+                 detail="转入本企业：由“%s”转入“%s”" % (before_name, enterprise.name))
+    return worker
 
 
 def _sync_enrollments(worker):
@@ -359,65 +341,64 @@ def _load_rows(file_storage):
     return read
 
 
+def _imported_meanwhile(error, *_args, **_kwargs):
+    """Another import (or 新增) took some of these 身份证号 meanwhile: all or nothing."""
+    if isinstance(error, IntegrityError):
+        raise ServiceError("未导入任何学员：文件中的部分学员刚刚已被加入学员名单（同一名单可能被同时导入了两次），"
+                           "请刷新学员名单核对后，只导入尚未加入的学员") from error
+
+
+@transaction(on_error=_imported_meanwhile)
 def import_workers(enterprise_id, file_storage, *, user=None):
     """All-or-nothing import of the template; returns ImportResult (file-level problems: ServiceError)."""
-    try:
-        enterprise = _enterprise(enterprise_id)
-        read = _load_rows(file_storage)
-        rows = [(number, (list(values) + [None] * 4)[:4], formulas) for number, values, formulas in read.rows]
-        errors, parsed, seen = [], [], {}
-        numbers = {normalize_id_number(_text(values[0])) for _number, values, _f in rows}
-        existing = {w.id_number: w for w in db.session.execute(
-            select(Worker).where(Worker.id_number.in_([n for n in numbers if n]))).scalars()}
-        for number, values, formulas in rows:
-            raw = dict(zip(FIELDS, values))
-            row_errors = []
-            if isinstance(raw["id_number"], (int, float)):
-                row_errors.append(("id_number", "身份证号请按文本格式填写（数字格式会丢失末位）"))
-            cleaned, problems = check_fields({name: _text(value) for name, value in raw.items()})
-            for index in sorted(i for i in formulas if i < len(FIELDS)):  # the formula, not "请填写…", is the reason
-                problems[FIELDS[index]] = "单元格含公式，请直接填写%s" % LABELS[FIELDS[index]]
-            row_errors += list(problems.items())
-            id_number = cleaned["id_number"]
-            if "id_number" not in problems and not any(name == "id_number" for name, _m in row_errors):
-                if id_number in seen:
-                    row_errors.append(("id_number", "与第%d行的身份证号重复" % seen[id_number]))
-                else:
-                    seen[id_number] = number
-                    conflict = roster_conflict(existing.get(id_number), enterprise.id)
-                    if isinstance(conflict, WorkerElsewhere):
-                        row_errors.append(("id_number", "该学员已在“%s”的学员名单中，请在学员管理中逐个“转入本企业”"
-                                           % conflict.owner_masked))
-                    elif conflict is not None:
-                        row_errors.append(("id_number", "该学员已在本企业学员名单中"))
-            for name, message in row_errors:
-                errors.append((number, LABELS[name], message))
-            if not row_errors:
-                parsed.append(cleaned)
-        if errors:
-            return ImportResult(errors=errors, workbook=_marked_workbook(read, errors),
-                                filename="学员导入错误信息.xlsx")
-        for values in parsed:
-            worker = existing.get(values["id_number"])
-            if worker is None:
-                worker = Worker(enterprise_id=enterprise.id, **values, **derived(values["id_number"]))
-                db.session.add(worker)
-            else:  # left without an enterprise
-                for name in ("name", "mobile", "education"):
-                    setattr(worker, name, values[name])
-                worker.enterprise_id = enterprise.id
-        db.session.flush()
-        audit.record("import", None, user=user, object_type="worker",
-                     detail="“%s”批量导入学员%d人（%s）" % (enterprise.name, len(parsed), file_storage.filename))
-        db.session.commit()
-        return ImportResult(created=len(parsed))
-    except IntegrityError:  # another import (or 新增) took some of these 身份证号 meanwhile: all or nothing
-        db.session.rollback()
-        raise ServiceError("未导入任何学员：文件中的部分学员刚刚已被加入学员名单（同一名单可能被同时导入了两次），"
-                           "请刷新学员名单核对后，只导入尚未加入的学员")
-    except Exception:
-        db.session.rollback()
-        raise
+    enterprise = _enterprise(enterprise_id)
+    read = _load_rows(file_storage)
+    rows = [(number, (list(values) + [None] * 4)[:4], formulas) for number, values, formulas in read.rows]
+    errors, parsed, seen = [], [], {}
+    numbers = {normalize_id_number(_text(values[0])) for _number, values, _f in rows}
+    existing = {w.id_number: w for w in db.session.execute(
+        select(Worker).where(Worker.id_number.in_([n for n in numbers if n]))).scalars()}
+    for number, values, formulas in rows:
+        raw = dict(zip(FIELDS, values))
+        row_errors = []
+        if isinstance(raw["id_number"], (int, float)):
+            row_errors.append(("id_number", "身份证号请按文本格式填写（数字格式会丢失末位）"))
+        cleaned, problems = check_fields({name: _text(value) for name, value in raw.items()})
+        for index in sorted(i for i in formulas if i < len(FIELDS)):  # the formula, not "请填写…", is the reason
+            problems[FIELDS[index]] = "单元格含公式，请直接填写%s" % LABELS[FIELDS[index]]
+        row_errors += list(problems.items())
+        id_number = cleaned["id_number"]
+        if "id_number" not in problems and not any(name == "id_number" for name, _m in row_errors):
+            if id_number in seen:
+                row_errors.append(("id_number", "与第%d行的身份证号重复" % seen[id_number]))
+            else:
+                seen[id_number] = number
+                conflict = roster_conflict(existing.get(id_number), enterprise.id)
+                if isinstance(conflict, WorkerElsewhere):
+                    row_errors.append(("id_number", "该学员已在“%s”的学员名单中，请在学员管理中逐个“转入本企业”"
+                                       % conflict.owner_masked))
+                elif conflict is not None:
+                    row_errors.append(("id_number", "该学员已在本企业学员名单中"))
+        for name, message in row_errors:
+            errors.append((number, LABELS[name], message))
+        if not row_errors:
+            parsed.append(cleaned)
+    if errors:
+        return ImportResult(errors=errors, workbook=_marked_workbook(read, errors),
+                            filename="学员导入错误信息.xlsx")
+    for values in parsed:
+        worker = existing.get(values["id_number"])
+        if worker is None:
+            worker = Worker(enterprise_id=enterprise.id, **values, **derived(values["id_number"]))
+            db.session.add(worker)
+        else:  # left without an enterprise
+            for name in ("name", "mobile", "education"):
+                setattr(worker, name, values[name])
+            worker.enterprise_id = enterprise.id
+    db.session.flush()
+    audit.record("import", None, user=user, object_type="worker",
+                 detail="“%s”批量导入学员%d人（%s）" % (enterprise.name, len(parsed), file_storage.filename))
+    return ImportResult(created=len(parsed))
 
 
 def _marked_workbook(read, errors):

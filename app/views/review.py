@@ -1,4 +1,5 @@
 """Department review screens (未审核 / 已审核 / 全部) and the owner's 上报/撤回, all through services.review."""
+import functools
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, flash, g, redirect, request, session, url_for
@@ -13,6 +14,7 @@ from app.extensions import db
 from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
+from app.services.reviewable import states_in_group
 from app.workflow import state_label
 from app.web import local_path
 from app.workflow.engine import OPINION_MAX_LENGTH
@@ -187,25 +189,15 @@ class BulkRejectMixin(ReviewMixin):
 
 
 def review_tabs(base, permission, labels):
-    """Three department views over one document type: 未审核, 已审核 and 全部."""
+    """Three department views over one document type: 未审核, 已审核 (STATE_GROUPS) and 全部."""
     from flask_appbuilder.models.sqla.filters import FilterInFunction
 
-    def pending():
-        return ["submitted", "accepted"]
-
-    def reviewed():
-        return ["approved", "rejected"]
-
-    def submitted_any():
-        return ["submitted", "accepted", "approved", "rejected"]
-
     views = []
-    for suffix, states, title in (("Pending", pending, "未审核"), ("Reviewed", reviewed, "已审核"),
-                                  ("All", submitted_any, "全部")):
+    for suffix, group in (("Pending", "未审核"), ("Reviewed", "已审核"), ("All", None)):  # None: every group
         attrs = {
             "class_permission_name": permission,
-            "base_filters": [["review_state", FilterInFunction, states]],
-            "list_title": "%s（%s）" % (labels, title),
+            "base_filters": [["review_state", FilterInFunction, functools.partial(states_in_group, group)]],
+            "list_title": "%s（%s）" % (labels, group or "全部"),
             "route_base": "/%s/%s" % (permission.lower(), suffix.lower()),
             "base_permissions": ["can_list", "can_show", "can_review", "can_records"],
             "detail_endpoint": base.__name__ + "All",

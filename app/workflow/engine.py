@@ -34,23 +34,39 @@ OPINION_MAX_LENGTH = 500  # like 注销原因: an opinion is a reason, not a doc
 
 @dataclass(frozen=True)
 class Transition:
-    """A legal move: which states it leaves, where it goes, and who (owner or reviewer) makes it."""
+    """A legal move: which states it leaves, where it goes, who (owner or reviewer) makes it, and what it
+    writes on the document besides the state: the column it stamps with the move's time, the columns it
+    clears, and whether it keeps the opinion (on the document and in its 审核记录)."""
 
     action: str
     sources: tuple
     target: str
     actor: str
     needs_opinion: bool = False
+    stamps: str = None
+    clears: tuple = ()
+    keeps_opinion: bool = False
+
+    def effects(self, now, opinion):
+        """{column: value} this move writes on the document."""
+        values = dict.fromkeys(self.clears)
+        if self.stamps:
+            values[self.stamps] = now
+        if self.keeps_opinion:
+            values["review_opinion"] = opinion
+        return values
 
 
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("submit", ("draft", "rejected"), "submitted", "owner"),
-        Transition("withdraw", ("submitted",), "draft", "owner"),
-        Transition("accept", ("submitted",), "accepted", "reviewer"),
-        Transition("approve", ("accepted",), "approved", "reviewer"),
-        Transition("reject", ("accepted",), "rejected", "reviewer", needs_opinion=True),
+        Transition("submit", ("draft", "rejected"), "submitted", "owner", stamps="submitted_at",
+                   clears=("accepted_at", "reviewed_at", "review_opinion")),
+        Transition("withdraw", ("submitted",), "draft", "owner", clears=("submitted_at",)),
+        Transition("accept", ("submitted",), "accepted", "reviewer", stamps="accepted_at"),
+        Transition("approve", ("accepted",), "approved", "reviewer", stamps="reviewed_at", keeps_opinion=True),
+        Transition("reject", ("accepted",), "rejected", "reviewer", needs_opinion=True, stamps="reviewed_at",
+                   keeps_opinion=True),
     )
 }
 
@@ -136,16 +152,8 @@ def apply_transition(session, document, action, *, actor_role, actor_id, actor_n
 
     model = type(document)
     values = {"review_state": transition.target, "review_version": document.review_version + 1}
-    if action == "submit":
-        values.update(submitted_at=now, accepted_at=None, reviewed_at=None, review_opinion=None)
-    elif action == "withdraw":
-        values.update(submitted_at=None)
-    elif action == "accept":
-        values.update(accepted_at=now)
-    elif action in ("approve", "reject"):
-        values.update(reviewed_at=now, review_opinion=opinion)
-        if len(moves) == 2:
-            values.update(accepted_at=now)
+    for move, _source in moves:  # an implicit 受理 stamps accepted_at too
+        values.update(move.effects(now, opinion))
     result = session.execute(
         update(model)
         .where(model.id == document.id, model.review_state == current,
@@ -163,7 +171,7 @@ def apply_transition(session, document, action, *, actor_role, actor_id, actor_n
         record = record_model(
             object_type=object_type, object_id=document.id, action=move.action,
             from_state=source, to_state=move.target, actor_id=actor_id, actor_name=actor_name,
-            at=now, opinion=opinion if move.action in ("approve", "reject") else None,
+            at=now, opinion=opinion if move.keeps_opinion else None,
         )
         session.add(record)
         records.append(record)
