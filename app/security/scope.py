@@ -96,6 +96,10 @@ class Scope:
         """The department that set an institution up reviews its plans, exam plans and scores."""
         return self.kind == "department" and institution is not None and institution.department_id == self.department_id
 
+    def revokes_certificate(self, certificate):
+        """撤销 a certificate: the department that set the issuing institution up."""
+        return self.reviews_institution(certificate.institution)
+
     def owns_institution(self, institution_id):
         return self.kind == "institution" and self.institution_id == institution_id
 
