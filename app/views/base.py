@@ -1,4 +1,4 @@
-"""ScopedModelView: every FAB model view goes through the scope module and caps its page size."""
+"""ScopedModelView (every FAB model view goes through the scope and caps its page size) and the seam to services."""
 import datetime
 import re
 from urllib.parse import urlencode

@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
-from app.workflow import state_label
 from app.views.base import run_and_redirect
+from app.workflow import state_label
 from app.workflow.engine import OPINION_MAX_LENGTH
 
 # The columns every reviewable document has (培训计划, 考核计划, 成绩报审), as their pages name them.
