@@ -122,6 +122,9 @@ class Scope:
         if cities:
             conditions.append(func.substr(Enterprise.region_code, 1, 4).not_in(cities))
         return conditions
+    def revokes_certificate(self, certificate):
+        """撤销 a certificate: the department that set the issuing institution up."""
+        return self.reviews_institution(certificate.institution)
 
     def owns_institution(self, institution_id):
         return self.kind == "institution" and self.institution_id == institution_id

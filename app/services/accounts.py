@@ -154,6 +154,25 @@ def end_sessions(user):
     user.session_version = (user.session_version or 0) + 1
 
 
+def set_active(account, active, *, user=None, detail=None):
+    """启用 / 停用 an account (no commit): a disabled account's sessions end; one 操作日志 row per change."""
+    if bool(account.active) == bool(active):
+        return False
+    account.active = bool(active)
+    if not active:
+        end_sessions(account)
+    audit.record("enable_user" if active else "disable_user", account, user=user, detail=detail)
+    return True
+
+
+def toggle_accounts(accounts):
+    """启用/停用 of 账号管理: each account switches to the other state, all in one commit; returns the count."""
+    for account in accounts:
+        set_active(account, not account.active)
+    db.session.commit()
+    return len(accounts)
+
+
 def log_out(user):
     """退出: every session of the account ends, written to the 操作日志."""
     end_sessions(user)

@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, PushOutbox, Score,
-    ScoreReport, TrainingPlan,
+    Certificate, CertificateJob, CertificateSequence, Enrollment, ExamPlan, PushOutbox, Score, TrainingPlan,
 )
+from app.models.certificate import CERT_STATUS
 from app.security.scope import Actor
 from app.services import ServiceError
 from app.services import audit, task_queue
+from app.services.scores import report_of
 from app.services.sequences import next_value
 from app.services.settings import get_setting
 
@@ -29,10 +30,6 @@ JOB_STATUS = {"pending": "排队中", "running": "生成中", "finished": "已�
 
 def _now():
     return datetime.datetime.now().replace(microsecond=0)
-
-
-def report_of(exam):
-    return db.session.execute(select(ScoreReport).where(ScoreReport.exam_plan_id == exam.id)).scalar_one_or_none()
 
 
 def _require_reviewer(exam, scope):
@@ -212,12 +209,12 @@ def pull(exam, *, user=None, scope=None):
             certificate.pulled_at = now
             count += 1
         if certificate.status == "generated":
-            certificate.enrollment.cert_status = "证书已生成未推送"
+            certificate.enrollment.cert_status = CERT_STATUS["generated"]
             exists = db.session.execute(select(PushOutbox.id).where(PushOutbox.certificate_id == certificate.id)).first()
             if exists is None and not certificate.revoked:
                 db.session.add(PushOutbox(certificate_id=certificate.id, status="pending", attempts=0))
         elif certificate.status == "pushed":
-            certificate.enrollment.cert_status = "证书已推送"
+            certificate.enrollment.cert_status = CERT_STATUS["pushed"]
     audit.record("pull_certificates", exam, user=user, detail="拉取证书 %d 张" % count)
     db.session.commit()
     return count
@@ -225,7 +222,7 @@ def pull(exam, *, user=None, scope=None):
 
 def revoke(certificate, reason, *, user=None, scope=None):
     user, scope = Actor.of(user, scope)
-    if not scope.reviews_institution(certificate.institution):
+    if not scope.revokes_certificate(certificate):
         raise ServiceError("只有设立该培训机构的主管部门可以撤销证书")
     if certificate.revoked:
         raise ServiceError("该证书已撤销")

@@ -31,6 +31,7 @@ from app.models import (
     Certificate, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, TrainingPlan,
     Worker,
 )
+from app.models.certificate import CERT_STATUS
 from app.extensions import db
 from app.security.filters import contains
 from app.services import ServiceError
@@ -40,7 +41,7 @@ from app.validators import mask_id_number, normalize_id_number
 PLAN_STATUSES = ("报名中", "培训结束")
 EXAM_STATUSES = ("未上报", "未审核", "已审核")
 SCORE_STATUSES = ("未上报", "已受理", "已审核", "未通过")
-CERT_STATUSES = ("证书未生成", "证书已生成未推送", "证书已推送")
+CERT_STATUSES = ("证书未生成", CERT_STATUS["generated"], CERT_STATUS["pushed"])
 
 STATUS_CHOICES = {
     "plan_status": PLAN_STATUSES,

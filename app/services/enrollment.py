@@ -319,6 +319,28 @@ def record_attendance(enrollment, *, hours=None, rate=None, result, user=None):
         "attendance_result": [before[2], result]})
 
 
+def save_attendance(plan, typed, *, user=None):
+    """考勤 as the class's page posts it: `typed` maps hours_<enrollment id>, rate_<id> and result_<id> to text for
+    each enrollee in class (出勤学时 wins over 出勤率; a row left blank is skipped). Each row is recorded on its own;
+    returns (rows saved, ["姓名：why", …] for the rows refused)."""
+    in_class = db.session.execute(select(Enrollment).where(
+        Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True), Enrollment.cancelled_at.is_(None)
+    )).scalars().all()
+    saved, problems = 0, []
+    for enrollment in in_class:
+        hours, rate, result = (str(typed.get("%s_%d" % (name, enrollment.id)) or "").strip()
+                               for name in ("hours", "rate", "result"))
+        if not (hours or rate or result):
+            continue
+        try:
+            record_attendance(enrollment, hours=hours or None, rate=None if hours else (rate or None), result=result,
+                              user=user)
+            saved += 1
+        except ServiceError as refusal:
+            problems.append("%s：%s" % (enrollment.worker_name, refusal.message))
+    return saved, problems
+
+
 @transaction
 def confirm_attendance(plan, *, user=None):
     """确认考勤: every enrollee in class has a result; afterwards read-only. Returns the number of 合格."""

@@ -560,7 +560,7 @@ def create_manager_account(institution_id, username, name, password, confirm=Non
 
 def set_manager_active(account_id, active, *, user=None):
     """停用 / 启用 a manager account (a 注销 institution's accounts may be disabled, not enabled)."""
-    from app.services import accounts, audit
+    from app.services import accounts
 
     user, scope = Actor.of(user)
     account = _managed_account(scope, account_id)
@@ -569,12 +569,7 @@ def set_manager_active(account_id, active, *, user=None):
 
     @transaction
     def work():
-        if bool(account.active) != bool(active):
-            account.active = bool(active)
-            if not active:
-                accounts.end_sessions(account)
-            audit.record("enable_user" if active else "disable_user", account, user=user,
-                         detail="培训机构：%s" % account.institution.name)
+        accounts.set_active(account, active, user=user, detail="培训机构：%s" % account.institution.name)
         return account
 
     return work()

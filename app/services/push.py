@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Certificate, PushOutbox
+from app.models.certificate import CERT_STATUS
 from app.services import audit, task_queue
 
 PUSH_TASK = "app.push_certificates"
@@ -165,7 +167,7 @@ def process_outbox(*, limit=200, now=None, adapter=None):
             row.status, row.sent_at, row.last_error, row.next_attempt_at = "sent", _now(), None, None
             certificate.status, certificate.pushed_at, certificate.last_push_error = "pushed", _now(), None
             if certificate.pulled_at is not None:
-                certificate.enrollment.cert_status = "证书已推送"
+                certificate.enrollment.cert_status = CERT_STATUS["pushed"]
             sent += 1
         else:
             row.last_error = certificate.last_push_error = (result.error or "推送失败")[:2000]
@@ -186,3 +188,28 @@ def start_push(certificates=None):
     message = task_queue.record_unless_waiting(PUSH_TASK, subject=PUSH_SUBJECT)  # one push sweeps the outbox
     db.session.commit()
     task_queue.send(message)
+
+
+# --- 推送状态 as the certificate list and detail show it -------------------------------------------------------
+
+def push_states(certificate_ids):
+    """{certificate id: (certificate, its outbox row or None, state, last push error or None)} in one query;
+    the state is one of pushed, pending, retrying, failed, none, cancelled."""
+    rows = db.session.execute(
+        select(Certificate, PushOutbox).outerjoin(PushOutbox, PushOutbox.certificate_id == Certificate.id)
+        .options(joinedload(Certificate.institution)).where(Certificate.id.in_(certificate_ids))).all()
+    return {certificate.id: (certificate, outbox, *push_state(certificate, outbox)) for certificate, outbox in rows}
+
+
+def push_state(certificate, outbox):
+    """(state, last push error or None) of a certificate and its outbox row (may be None)."""
+    error = certificate.last_push_error or (outbox.last_error if outbox is not None else None)
+    if certificate.status == "pushed" or (outbox is not None and outbox.status == "sent"):
+        return "pushed", None
+    if outbox is None:
+        return "none", error
+    if outbox.status == "cancelled":
+        return "cancelled", None
+    if outbox.status == "failed":
+        return "failed", error
+    return ("retrying" if outbox.attempts else "pending"), error

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Enrollment, ExamCandidate, Score, ScoreReport
 from app.security.scope import Actor
 from app.services import ServiceError, transaction
-from app.services import audit
+from app.services import audit, error_files
 from app.services.reviewable import DocumentKind, institution_active, register
 from app.services.settings import get_int
 from app.services.uploads import upload_limit_bytes
@@ -336,3 +336,30 @@ def _status_follows(report):
 
 register(DocumentKind("score_report", "成绩报审", ScoreReport, before={"submit": _can_submit},
                      after=dict.fromkeys(("submit", "withdraw", "accept", "approve", "reject"), _status_follows)))
+
+
+# --- a refused import's errors, for the importer to read and download ----------------------------------------
+
+IMPORT_ERRORS = "score_import_errors"  # the folder under EXPORT_FOLDER
+SHOWN_PROBLEMS = 500
+
+
+def keep_import_errors(refused):
+    """Keep a refused import's message, problems (the first 500) and marked workbook; returns their token."""
+    return error_files.keep(IMPORT_ERRORS, refused.workbook, {
+        "message": refused.message, "workbook": bool(refused.workbook),
+        "items": [[p.row or "", p.column, p.reason] for p in refused.problems[:SHOWN_PROBLEMS]],
+        "more": max(len(refused.problems) - SHOWN_PROBLEMS, 0)})
+
+
+def import_errors(token):
+    """What keep_import_errors kept under `token` (its "token" set only when there is a workbook), or None."""
+    errors = error_files.details(IMPORT_ERRORS, token)
+    if errors is not None:
+        errors["token"] = token if errors.get("workbook") else None
+    return errors
+
+
+def import_errors_workbook(token):
+    """The path of the marked workbook kept under `token`, or None."""
+    return error_files.workbook_path(IMPORT_ERRORS, token)

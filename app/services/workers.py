@@ -23,7 +23,7 @@ from app.documents.xlsx_in import WorkbookRefused, read_workbook
 from app.documents.xlsx_out import append_row, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, Enterprise, UploadedFile, Worker
-from app.services import InvalidFields, ServiceError, audit, dictionaries, transaction
+from app.services import InvalidFields, ServiceError, audit, dictionaries, error_files, transaction
 from app.services.enterprises import require_approved
 from app.services.settings import get_int
 from app.services.uploads import read_limited, save_upload, upload_limit_bytes
@@ -411,3 +411,18 @@ def _marked_workbook(read, errors):
 
 def photo_of(worker):
     return db.session.get(UploadedFile, worker.photo_file_id) if worker.photo_file_id else None
+
+
+# --- the marked workbook of a refused import, for its importer only -------------------------------------------
+
+IMPORT_ERRORS = "worker-import"  # the folder under EXPORT_FOLDER
+
+
+def keep_import_errors(result, user_id):
+    """Keep a refused import's marked workbook for `user_id`; returns the token naming it."""
+    return error_files.keep(IMPORT_ERRORS, result.workbook, owner_id=user_id)
+
+
+def import_errors_workbook(token, user_id):
+    """The path of the workbook kept for `user_id` under `token`; None for anyone else's or a file gone."""
+    return error_files.workbook_path(IMPORT_ERRORS, token, owner_id=user_id)

@@ -13,6 +13,7 @@ from app.security.manager import SESSION_VERSION_KEY
 from app.models.user import AppUser
 from app.security.passwords import POLICY_HINT
 from app.services import ServiceError, accounts
+from app.views.base import attach_refusal
 
 
 class ChangePasswordForm(DynamicForm):
@@ -40,7 +41,7 @@ class ChangePasswordView(SimpleFormView):
             return redirect(self.appbuilder.get_url_for_login)
         except ServiceError as refused:
             db.session.rollback()
-            getattr(form, refused.field or "password").errors = [refused.message]
+            attach_refusal(form, refused, default_field="password")
             widgets = self._get_edit_widget(form=form)
             return self.render_template(self.form_template, title=self.form_title, widgets=widgets,
                                         appbuilder=self.appbuilder)

@@ -70,6 +70,7 @@ class ScopedModelRestApi(ModelRestApi):
     base_permissions = READ_ONLY
     model2schemaconverter = PlainColumnConverter
     page_size = 20
+    base_order = ("id", "desc")  # newest first, and pages that split the same way on every request
 
     def __init__(self):
         self.base_filters = list(self.base_filters or []) + SCOPE
@@ -159,8 +160,6 @@ PLAN_COLUMNS = ["id", "institution_id", "name", "trade_code", "skill_level", "tr
                 "contact_phone", "review_state", "review_opinion", "submitted_at", "accepted_at", "reviewed_at"]
 
 
-
-
 class TrainingPlanApi(ScopedModelRestApi):
     """培训计划 (read-only)."""
 
@@ -172,7 +171,6 @@ class TrainingPlanApi(ScopedModelRestApi):
     add_columns = edit_columns = ["name"]
     search_columns = ["name", "trade_code", "skill_level", "review_state", "institution_id", "enroll_start"]
     order_columns = ["id", "name", "enroll_start", "submitted_at"]
-    base_order = ("id", "desc")
 
 
 ENROLLMENT_COLUMNS = ["id", "plan_id", "worker_id", "enterprise_id", "institution_id", "exam_plan_id", "worker_name",
@@ -193,7 +191,6 @@ class EnrollmentApi(ScopedModelRestApi):
     search_columns = ["worker_name", "id_number", "mobile", "enterprise_name", "institution_name", "plan_name",
                       "exam_plan_name", "exam_status", "score_status", "cert_status"]
     order_columns = ["id", "enrolled_at"]
-    base_order = ("id", "desc")
 
 
 ENTERPRISE_COLUMNS = ["id", "name", "uscc", "region_code", "address", "legal_representative", "contact_person",
@@ -212,7 +209,6 @@ class EnterpriseApi(ScopedModelRestApi):
     add_columns = edit_columns = ["name"]
     search_columns = ["name", "uscc", "region_code", "review_state"]
     order_columns = ["id", "name", "created_at"]
-    base_order = ("id", "desc")
 
 
 APIS = [TrainingPlanApi, EnrollmentApi, EnterpriseApi]

@@ -1,4 +1,4 @@
-"""ScopedModelView: every FAB model view goes through the scope module and caps its page size."""
+"""ScopedModelView (every FAB model view goes through the scope and caps its page size) and the seam to services."""
 import datetime
 import re
 from urllib.parse import urlencode
@@ -10,12 +10,15 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.urltools import get_order_args
+from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
+from sqlalchemy import select
 from sqlalchemy.orm import RelationshipProperty
 
 from app.extensions import db
+from app.models import Institution, Worker
+from app.security.filters import contains
 from app.security.scope import INT_MAX, INT_MIN, current_scope
-from app.services import audit
+from app.services import ServiceError, audit
 
 
 def display_value(value):
@@ -46,6 +49,70 @@ def flash_queue_notice(subject):
     if notice:
         flash(notice, "warning")
     return bool(notice)
+
+
+# --- the seam between views and services: a refusal onto a form, a verb run from a button ----------------
+
+def refusal_errors(error):
+    """{field name or None: message} of a service refusal (its .errors when it carries several)."""
+    return dict(getattr(error, "errors", None) or {error.field: error.message})
+
+
+def attach_refusal(form, error, default_field=None):
+    """Put a service refusal next to its field(s) of `form`; a message no field of the form holds is flashed."""
+    for name, message in refusal_errors(error).items():
+        name = name or default_field
+        if name and name in form:
+            if message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
+        else:
+            flash(message, "danger")
+
+
+def run_and_redirect(verb, done, back, refused_back=None):
+    """Run a service verb; flash `done` (a message, or a function of the verb's result; None flashes nothing) or
+    the refusal, then redirect to `back` (to `refused_back` after a refusal when given)."""
+    try:
+        result = verb()
+    except ServiceError as refused:
+        flash(refused.message, "danger")
+        return redirect(refused_back or back)
+    message = done(result) if callable(done) else done
+    if message:
+        flash(message, "success")
+    return redirect(back)
+
+
+class RelatedNameContains(BaseFilter):
+    """A related row's name contains the text (a typed % or _ is literal): a sub-select on that name, never a
+    list of the related rows in the search form."""
+
+    name = lazy_gettext("包含")
+    arg_name = "ct"
+    related = None  # the related model, e.g. Institution
+    foreign_key = None  # this model's column pointing at it, e.g. "institution_id"
+    max_length = None
+
+    def apply(self, query, value):
+        text = (value or "").strip()[:self.max_length]
+        if not text:
+            return query
+        return query.filter(getattr(self.model, self.foreign_key).in_(
+            select(self.related.id).where(contains(self.related.name, text))))
+
+
+class FilterInstitutionName(RelatedNameContains):
+    """培训机构名称 contains the text."""
+
+    related, foreign_key = Institution, "institution_id"
+
+
+class FilterWorkerName(RelatedNameContains):
+    """姓名 (of the 学员) contains the text."""
+
+    related, foreign_key, max_length = Worker, "worker_id", 50
+
+
 def identifier(value):
     """An identifier typed or copied as is (account name, dictionary code, rule template): not words to translate."""
     return Markup('<span class="identifier" translate="no">%s</span>') % display_value(value)
@@ -148,6 +215,16 @@ class ScopedModelView(ModelView):
     def _show(self, pk):
         self._check_pk(pk)
         return super()._show(pk)
+
+    def render_show(self, item, **context):
+        """The detail page of `item`, a row scoped_get() loaded and checked (FAB's _show would load it again),
+        with `context` for the view's show_template."""
+        widgets = self._get_show_widget(item.id, item)
+        self.update_redirect()
+        widgets = self._get_related_views_widgets(item, orders=get_order_args(), pages=get_page_args(),
+                                                  page_sizes=get_page_size_args(), widgets=widgets)
+        return self.render_template(self.show_template, pk=item.id, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views, **context)
 
     def _edit(self, pk):
         self._check_pk(pk)

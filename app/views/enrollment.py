@@ -4,11 +4,8 @@ Thin views: every write goes through app.services.workers / app.services.enrollm
 loaded through the scope (an out-of-scope id answers 404), refusals come back as Chinese messages.
 """
 import datetime
-import os
-import re
-import uuid
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -26,7 +23,7 @@ from app.services import ServiceError
 from app.services import enrollment as enrollment_service
 from app.services import workers as worker_service
 from app.services.dictionaries import DictSelectField
-from app.views.base import ReadOnlyScopedView, ScopedModelView
+from app.views.base import ReadOnlyScopedView, ScopedModelView, attach_refusal, run_and_redirect
 from app.views.dict_fields import strip
 
 CONTROL = {"class": "form-control"}
@@ -87,14 +84,6 @@ class WorkerRosterView(ScopedModelView):
     add_template = "enrollment/worker_add.html"
     audit_changes = False  # the service records the 操作日志
 
-    def _show_errors(self, form, refused):
-        errors = getattr(refused, "errors", None) or {refused.field: refused.message}
-        for name, message in errors.items():
-            if name and name in form:
-                form[name].errors = list(form[name].errors) + [message]
-            else:
-                flash(message, "danger")
-
     def _refuse_unless_enterprise(self):
         if not _is_enterprise():
             flash(gettext("只有企业可以维护学员名单"), "warning")
@@ -116,9 +105,9 @@ class WorkerRosterView(ScopedModelView):
                                                    photo=request.files.get("photo"))
             except worker_service.WorkerElsewhere as other:
                 elsewhere = other
-                form["id_number"].errors = list(form["id_number"].errors) + [other.message]
+                attach_refusal(form, other)
             except ServiceError as refusal:
-                self._show_errors(form, refusal)
+                attach_refusal(form, refusal)
             else:
                 flash(gettext("已新增学员“%(name)s”", name=worker.name), "success")
                 return redirect(url_for(self.endpoint + ".list"))
@@ -142,7 +131,7 @@ class WorkerRosterView(ScopedModelView):
                         worker, {name: form[name].data for name in ("name", "mobile", "education")}, user=g.user,
                         photo=request.files.get("photo"))
                 except ServiceError as refusal:
-                    self._show_errors(form, refusal)
+                    attach_refusal(form, refusal)
                 else:
                     flash(gettext("已保存修改") if changes else gettext("没有需要保存的修改"), "success")
                     return redirect(url_for(self.endpoint + ".list"))
@@ -162,14 +151,8 @@ class WorkerRosterView(ScopedModelView):
         if refused:
             return refused
         worker = self.scoped_get(pk)
-        name = worker.name
-        try:
-            worker_service.delete_worker(worker, user=g.user)
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-        else:
-            flash(gettext("已删除学员“%(name)s”", name=name), "success")
-        return redirect(url_for(self.endpoint + ".list"))
+        return run_and_redirect(lambda: worker_service.delete_worker(worker, user=g.user),
+                                gettext("已删除学员“%(name)s”", name=worker.name), url_for(self.endpoint + ".list"))
 
     @expose("/transfer", methods=["POST"])
     @has_access
@@ -178,14 +161,11 @@ class WorkerRosterView(ScopedModelView):
         refused = self._refuse_unless_enterprise()
         if refused:
             return refused
-        try:
-            worker = worker_service.transfer_worker(current_scope().enterprise_id, request.form.get("id_number"),
-                                                    user=g.user)
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-            return redirect(url_for(self.endpoint + ".add"))
-        flash(gettext("已将学员“%(name)s”转入本企业", name=worker.name), "success")
-        return redirect(url_for(self.endpoint + ".list"))
+        return run_and_redirect(
+            lambda: worker_service.transfer_worker(current_scope().enterprise_id, request.form.get("id_number"),
+                                                   user=g.user),
+            lambda worker: gettext("已将学员“%(name)s”转入本企业", name=worker.name), url_for(self.endpoint + ".list"),
+            refused_back=url_for(self.endpoint + ".add"))
 
     # --- 批量导入 -----------------------------------------------------------------------------------
 
@@ -197,11 +177,6 @@ class WorkerRosterView(ScopedModelView):
 
         return send_file(io.BytesIO(worker_service.template_workbook()), mimetype=XLSX, as_attachment=True,
                          download_name="学员导入模板.xlsx")
-
-    def _error_folder(self):
-        folder = os.path.join(current_app.config["EXPORT_FOLDER"], "worker-import")
-        os.makedirs(folder, exist_ok=True)
-        return folder
 
     @expose("/import", methods=["GET", "POST"])
     @has_access
@@ -221,9 +196,7 @@ class WorkerRosterView(ScopedModelView):
                 if result.ok:
                     flash(gettext("导入成功：新增学员%(count)d人", count=result.created), "success")
                     return redirect(url_for(self.endpoint + ".list"))
-                token = "%d-%s" % (g.user.id, uuid.uuid4().hex)
-                with open(os.path.join(self._error_folder(), token + ".xlsx"), "wb") as handle:
-                    handle.write(result.workbook)
+                token = worker_service.keep_import_errors(result, g.user.id)
                 result.download_url = url_for(self.endpoint + ".import_errors", token=token)
         return self.render_template("enrollment/worker_import.html", title=gettext("批量导入学员"), result=result,
                                     error=error, template_url=url_for(self.endpoint + ".template"),
@@ -234,10 +207,8 @@ class WorkerRosterView(ScopedModelView):
     @has_access
     @permission_name("import")
     def import_errors(self, token):
-        if not re.fullmatch(r"\d+-[0-9a-f]{32}", token or "") or token.split("-")[0] != str(g.user.id):
-            abort(404)
-        path = os.path.join(self._error_folder(), token + ".xlsx")
-        if not os.path.exists(path):
+        path = worker_service.import_errors_workbook(token, g.user.id)
+        if path is None:
             abort(404)
         return send_file(path, mimetype=XLSX, as_attachment=True, download_name="学员导入错误信息.xlsx")
 
@@ -330,13 +301,9 @@ class EnrollPlanView(ReadOnlyScopedView):
             abort(404)
         if not _is_enterprise():
             abort(403)
-        try:
-            enrollment_service.cancel(enrollment, reason=request.form.get("reason"), user=g.user)
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-        else:
-            flash(gettext("已取消报名"), "success")
-        return redirect(url_for(self.endpoint + ".show", pk=enrollment.plan_id))
+        return run_and_redirect(
+            lambda: enrollment_service.cancel(enrollment, reason=request.form.get("reason"), user=g.user),
+            gettext("已取消报名"), url_for(self.endpoint + ".show", pk=enrollment.plan_id))
 
 
 # --- 报名管理 (培训机构; 主管部门 read-only + 退回考勤) ---------------------------------------------------
@@ -388,7 +355,7 @@ class EnrollmentManageView(ReadOnlyScopedView):
         return plan
 
     def _back(self, plan):
-        return redirect(url_for(self.endpoint + ".show", pk=plan.id))
+        return url_for(self.endpoint + ".show", pk=plan.id)
 
     @expose("/pay/<pk>", methods=["POST"])
     @has_access
@@ -398,73 +365,41 @@ class EnrollmentManageView(ReadOnlyScopedView):
         items = [current_scope().get_or_404(db.session, Enrollment, rowid) for rowid in request.form.getlist("rowid")]
         if any(item.plan_id != plan.id for item in items):
             abort(404)
-        try:
-            count = enrollment_service.confirm_payment(items, amount=request.form.get("amount"),
+        return run_and_redirect(
+            lambda: enrollment_service.confirm_payment(items, amount=request.form.get("amount"),
                                                        paid_at=request.form.get("paid_at"),
-                                                       receipt_no=request.form.get("receipt_no"), user=g.user)
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-        else:
-            flash(gettext("已确认缴费：%(count)d人", count=count), "success")
-        return self._back(plan)
+                                                       receipt_no=request.form.get("receipt_no"), user=g.user),
+            lambda count: gettext("已确认缴费：%(count)d人", count=count), self._back(plan))
 
     @expose("/open/<pk>", methods=["POST"])
     @has_access
     @permission_name("open")
     def open_class(self, pk):
         plan = self._owned_plan(pk)
-        try:
-            count = enrollment_service.open_class(plan, user=g.user)
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-        else:
-            flash(gettext("已开班：%(count)d人", count=count), "success")
-        return self._back(plan)
+        return run_and_redirect(lambda: enrollment_service.open_class(plan, user=g.user),
+                                lambda count: gettext("已开班：%(count)d人", count=count), self._back(plan))
 
     @expose("/attendance/<pk>", methods=["POST"])
     @has_access
     @permission_name("attendance")
     def attendance(self, pk):
         plan = self._owned_plan(pk)
-        saved, problems = 0, []
-        for enrollment in db.session.execute(select(Enrollment).where(
-                Enrollment.plan_id == plan.id, Enrollment.in_class.is_(True),
-                Enrollment.cancelled_at.is_(None))).scalars().all():
-            hours = request.form.get("hours_%d" % enrollment.id, "").strip()
-            rate = request.form.get("rate_%d" % enrollment.id, "").strip()
-            result = request.form.get("result_%d" % enrollment.id, "").strip()
-            if not (hours or rate or result):
-                continue
-            try:
-                enrollment_service.record_attendance(enrollment, hours=hours or None,
-                                                     rate=None if hours else (rate or None), result=result,
-                                                     user=g.user)
-                saved += 1
-            except ServiceError as refusal:
-                problems.append("%s：%s" % (enrollment.worker_name, refusal.message))
+        saved, problems = enrollment_service.save_attendance(plan, request.form, user=g.user)
         for problem in problems:
             flash(problem, "danger")
         if saved:
             flash(gettext("已保存考勤：%(count)d人", count=saved), "success")
         if request.form.get("confirm") and not problems:
-            try:
-                passed = enrollment_service.confirm_attendance(plan, user=g.user)
-            except ServiceError as refusal:
-                flash(refusal.message, "danger")
-            else:
-                flash(gettext("已确认考勤，合格%(count)d人", count=passed), "success")
-        return self._back(plan)
+            return run_and_redirect(lambda: enrollment_service.confirm_attendance(plan, user=g.user),
+                                    lambda passed: gettext("已确认考勤，合格%(count)d人", count=passed), self._back(plan))
+        return redirect(self._back(plan))
 
     @expose("/reopen/<pk>", methods=["POST"])
     @has_access
     @permission_name("reopen")
     def reopen(self, pk):
         plan = self._plan(pk)
-        try:
-            enrollment_service.reopen_attendance(plan, reason=request.form.get("reason"), user=g.user,
-                                                 scope=current_scope())
-        except ServiceError as refusal:
-            flash(refusal.message, "danger")
-        else:
-            flash(gettext("已退回考勤，培训机构可重新录入"), "success")
-        return self._back(plan)
+        return run_and_redirect(
+            lambda: enrollment_service.reopen_attendance(plan, reason=request.form.get("reason"), user=g.user,
+                                                         scope=current_scope()),
+            gettext("已退回考勤，培训机构可重新录入"), self._back(plan))

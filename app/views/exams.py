@@ -21,18 +21,16 @@ from app.security.scope import current_scope
 from app.services import ServiceError, audit, submissions
 from app.services import exams as exam_service
 from app.services import review as review_service
-from app.views.base import ReadOnlyScopedView
+from app.views.base import ReadOnlyScopedView, refusal_errors
 from app.views.review import (
-    BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
+    REVIEW_LABELS, BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
 )
 
 EXAM_LABELS = {
     "institution": _l("培训机构"), "plan": _l("培训计划"), "name": _l("考核计划名称"), "theory_start": _l("理论考试开始"),
     "theory_end": _l("理论考试结束"), "practical_start": _l("实操考试开始"), "practical_end": _l("实操考试结束"),
     "site_address": _l("考核地点"), "rooms": _l("考场数"), "seats_per_room": _l("每考场座位数"),
-    "pass_line": _l("合格线"), "review_state_label": _l("审核状态"), "review_state": _l("审核状态"),
-    "review_opinion": _l("审核意见"), "submitted_at": _l("上报时间"), "accepted_at": _l("受理时间"),
-    "reviewed_at": _l("审核时间"), "year": _l("年度"), "serial": _l("序号"),
+    "pass_line": _l("合格线"), "year": _l("年度"), "serial": _l("序号"), **REVIEW_LABELS,
 }
 EXAM_SHOW = ["institution", "plan", "name", "year", "serial", "theory_start", "theory_end", "practical_start",
              "practical_end", "site_address", "rooms", "seats_per_room", "pass_line", "review_state_label",
@@ -65,9 +63,8 @@ class ExamShowMixin:
 
     show_template = "exams/show.html"
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        exam = extras["document"]
+    def show_extras(self, exam):
+        extras = super().show_extras(exam)
         scope = current_scope()
         extras["examiners"] = sorted(exam.examiners, key=lambda s: (s.name, s.id))
         extras["candidates"] = exam_service.visible_candidates(exam, scope)
@@ -130,9 +127,8 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
         self._flash_result(*review_service.move_many(items, "withdraw"), "撤回")
         return redirect(self._list_url(same_site_referrer()))
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        exam = extras["document"]
+    def show_extras(self, exam):
+        extras = super().show_extras(exam)
         if not exam_service.edit_refusal(exam) and self.appbuilder.sm.has_access("can_edit", "ExamPlan"):
             extras["edit_url"] = url_for(self.endpoint + ".edit", pk=exam.id)
         if not exam_service.delete_refusal(exam) and self.appbuilder.sm.has_access("can_delete", "ExamPlan"):
@@ -170,10 +166,6 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
             cancel_url=url_for(self.endpoint + ".show", pk=exam.id) if exam is not None else url_for(self.endpoint + ".list"),
         )
 
-    @staticmethod
-    def _errors(refused):
-        return dict(getattr(refused, "errors", None) or {refused.field: refused.message})
-
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
@@ -206,7 +198,7 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
                 return redirect(url_for(self.endpoint + ".show", pk=twice.object_id) if twice.object_id
                                 else url_for(self.endpoint + ".list"))
             except ServiceError as refused:
-                errors = self._errors(refused)
+                errors = refusal_errors(refused)
             else:
                 flash(gettext("已保存考核计划“%(name)s”（未上报），确认无误后请上报", name=exam.name), "success")
                 return redirect(url_for(self.endpoint + ".show", pk=exam.id))
@@ -227,7 +219,7 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
                 changes = exam_service.update_exam_plan(exam, data, user=g.user,
                                                         expected_version=request.form.get("version"))
             except ServiceError as refused:
-                errors = self._errors(refused)
+                errors = refusal_errors(refused)
             else:
                 flash(gettext("已保存修改") if changes else gettext("没有需要保存的修改"), "success")
                 return redirect(url_for(self.endpoint + ".show", pk=exam.id))
@@ -262,16 +254,19 @@ class ExamTicketView(ReadOnlyScopedView):
     label_columns = EXAM_LABELS
     base_order = ("id", "desc")
 
+    def scoped_get(self, pk):
+        """An exam plan of this list: in scope and approved (404 otherwise, like the list's base filter)."""
+        exam = super().scoped_get(pk)
+        if exam.review_state != "approved":
+            abort(404)
+        return exam
+
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
         exam = self.scoped_get(pk)
-        widgets = self._show(pk)
-        return self.render_template(
-            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
-            document=exam, candidates=exam_service.visible_candidates(exam, current_scope()),
-            docs=exam_service.documents_available(exam),
-        )
+        return self.render_show(exam, document=exam, candidates=exam_service.visible_candidates(exam, current_scope()),
+                                docs=exam_service.documents_available(exam))
 
 
 # --- downloads ---------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -17,7 +16,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import db
 from app.models import Institution, Staff
 from app.models.org import INSTITUTION_STATUS, STAFF_CATEGORIES
-from app.security.filters import contains
 from app.models.user import AppUser
 from app.security.passwords import POLICY_HINT
 from app.security.scope import current_scope
@@ -26,7 +24,7 @@ from app.services import institutions as service
 from app.services.dictionaries import DictSelectField
 from app.services.settings import get_int
 from app.validators import IdNumber, Mobile, Uscc, mask_id_number
-from app.views.base import ScopedModelView
+from app.views.base import FilterInstitutionName, ScopedModelView, attach_refusal, run_and_redirect
 from app.views.dict_fields import RegionSelectField, strip
 
 INSTITUTION_LABELS = {
@@ -128,15 +126,6 @@ STAFF_FORM_COLUMNS = ["institution_id", "name", "id_number", "mobile", "category
                       "title", "certificate_no"]
 
 
-def _show_refusal(form, refused):
-    """A ServiceError goes next to its field when the form has it, else to the flash area."""
-    if refused.field and refused.field in form:
-        field = form[refused.field]
-        field.errors = list(field.errors or []) + [refused.message]
-    else:
-        flash(refused.message, "danger")
-
-
 def _institution_choices(institutions):
     return [SelectChoice(i.id, "%s（%s）" % (i.name, i.code)) for i in institutions]
 
@@ -164,20 +153,6 @@ class FormPageMixin:
 
 
 # --- search ------------------------------------------------------------------------------------------
-
-class FilterInstitutionName(BaseFilter):
-    """培训机构名称 contains the text: a sub-select on institution.name, never a list of institutions."""
-
-    name = _l("包含")
-    arg_name = "ct"
-
-    def apply(self, query, value):
-        text = (value or "").strip()
-        if not text:
-            return query
-        return query.filter(self.model.institution_id.in_(
-            select(Institution.id).where(contains(Institution.name, text))))
-
 
 class SearchFieldsMixin:
     """Search fields as selects matched exactly, plus filters on columns the model does not have."""
@@ -235,9 +210,7 @@ class InstitutionPageMixin(FormPageMixin):
     @has_access
     def show(self, pk):
         institution = self.scoped_get(pk)
-        widgets = self._show(institution.id)
-        return self.render_template(self.show_template, pk=institution.id, title=self.show_title, widgets=widgets,
-                                    related_views=self._related_views, **self.detail_context(institution))
+        return self.render_show(institution, **self.detail_context(institution))
 
 
 class InstitutionView(SearchFieldsMixin, InstitutionPageMixin, ScopedModelView):
@@ -279,7 +252,7 @@ class InstitutionView(SearchFieldsMixin, InstitutionPageMixin, ScopedModelView):
                 institution = service.create_institution(
                     {key: form[key].data for key in service.BASIC_FIELDS}, form.license_file.data)
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已新增培训机构“%(name)s”，机构代码 %(code)s", name=institution.name, code=institution.code),
                       "success")
@@ -308,7 +281,7 @@ class InstitutionView(SearchFieldsMixin, InstitutionPageMixin, ScopedModelView):
                 service.update_institution(institution.id, {key: form[key].data for key in service.BASIC_FIELDS},
                                            upload)
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已保存培训机构“%(name)s”的基本信息", name=institution.name), "success")
                 return redirect(url_for(".show", pk=institution.id))
@@ -319,27 +292,18 @@ class InstitutionView(SearchFieldsMixin, InstitutionPageMixin, ScopedModelView):
     @permission_name("cancel")
     def cancel(self, pk):
         institution = self.scoped_get(pk)
-        try:
-            service.cancel_institution(institution.id, request.form.get("reason"))
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-        else:
-            flash(_("已注销培训机构“%(name)s”：其账号不能再登录，不能再上报培训及考核计划", name=institution.name),
-                  "success")
-        return redirect(url_for(".show", pk=institution.id))
+        return run_and_redirect(
+            lambda: service.cancel_institution(institution.id, request.form.get("reason")),
+            _("已注销培训机构“%(name)s”：其账号不能再登录，不能再上报培训及考核计划", name=institution.name),
+            url_for(".show", pk=institution.id))
 
     @expose("/restore/<pk>", methods=["POST"])
     @has_access
     @permission_name("restore")
     def restore(self, pk):
         institution = self.scoped_get(pk)
-        try:
-            service.restore_institution(institution.id, request.form.get("reason"))
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-        else:
-            flash(_("已恢复培训机构“%(name)s”", name=institution.name), "success")
-        return redirect(url_for(".show", pk=institution.id))
+        return run_and_redirect(lambda: service.restore_institution(institution.id, request.form.get("reason")),
+                                _("已恢复培训机构“%(name)s”", name=institution.name), url_for(".show", pk=institution.id))
 
 
 class MyInstitutionView(InstitutionPageMixin, ScopedModelView):
@@ -377,7 +341,7 @@ class MyInstitutionView(InstitutionPageMixin, ScopedModelView):
                 service.update_institution(institution.id,
                                            {key: form[key].data for key in service.INSTITUTION_EDITABLE})
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已保存本机构的联系方式"), "success")
                 return redirect(url_for(".show", pk=institution.id))
@@ -437,7 +401,7 @@ class StaffView(SearchFieldsMixin, FormPageMixin, ScopedModelView):
             try:
                 staff = service.add_staff(form.institution_id.data, data)
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已新增%(category)s“%(name)s”", category=staff.category_label, name=staff.name), "success")
                 return redirect(institution_page(staff.institution_id))
@@ -458,7 +422,7 @@ class StaffView(SearchFieldsMixin, FormPageMixin, ScopedModelView):
             try:
                 service.update_staff(staff.id, {key: form[key].data for key in service.STAFF_FIELDS})
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已保存“%(name)s”的信息", name=staff.name), "success")
                 return redirect(institution_page(staff.institution_id))
@@ -471,14 +435,8 @@ class StaffView(SearchFieldsMixin, FormPageMixin, ScopedModelView):
         if not self.is_get_mutation_allowed():
             abort(405)
         staff = self.scoped_get(pk)
-        name = staff.name
-        try:
-            service.remove_staff(staff.id)
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-        else:
-            flash(_("已删除“%(name)s”", name=name), "success")
-        return redirect(self.get_redirect())
+        return run_and_redirect(lambda: service.remove_staff(staff.id), _("已删除“%(name)s”", name=staff.name),
+                                self.get_redirect())
 
 
 # --- 管理人员账号 -------------------------------------------------------------------------------------
@@ -515,10 +473,7 @@ class InstitutionAccountView(FormPageMixin, ScopedModelView):
     @has_access
     def show(self, pk):
         account = self.scoped_get(pk)
-        widgets = self._show(account.id)
-        return self.render_template(self.show_template, pk=account.id, title=self.show_title, widgets=widgets,
-                                    related_views=self._related_views, account=account,
-                                    manages=service.sets_up(current_scope(), account.institution))
+        return self.render_show(account, account=account, manages=service.sets_up(current_scope(), account.institution))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -538,7 +493,7 @@ class InstitutionAccountView(FormPageMixin, ScopedModelView):
                                                          form.first_name.data, form.password.data,
                                                          form.confirm_password.data)
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已设立管理人员账号“%(username)s”", username=account.username), "success")
                 return redirect(url_for("InstitutionView.show", pk=account.institution_id))
@@ -554,7 +509,7 @@ class InstitutionAccountView(FormPageMixin, ScopedModelView):
             try:
                 service.reset_manager_password(account.id, form.password.data, form.confirm_password.data)
             except ServiceError as refused:
-                _show_refusal(form, refused)
+                attach_refusal(form, refused)
             else:
                 flash(_("已重置账号“%(username)s”的密码", username=account.username), "success")
                 return redirect(url_for(".show", pk=account.id))

@@ -42,48 +42,45 @@ def _documents_context(enterprise):
             "reviewing_department": enterprises.reviewing_department(enterprise)}
 
 
-class EnterpriseView(ReadOnlyScopedView):
-    """企业列表 within the department's jurisdiction, with each enterprise's documents."""
+class EnterpriseColumnsMixin:
+    """What the department's enterprise pages (企业列表 and 企业资质审核) show and search."""
 
     datamodel = SQLAInterface(Enterprise)
-    class_permission_name = "Enterprise"
-    list_title = _l("企业列表")
-    show_title = _l("企业详情")
-    show_template = "enterprise/show.html"
-    list_columns = ["name", "uscc", "region", "contact_person", "contact_mobile", "review_state_label", "created_at"]
     show_columns = ENTERPRISE_COLUMNS
     search_columns = ["name", "uscc", "region_code", "review_state"]
     search_form_extra_fields = {"review_state": _state_search_field()}
     label_columns = ENTERPRISE_LABELS
     formatters_columns = FORMATTERS
+
+
+class EnterpriseView(EnterpriseColumnsMixin, ReadOnlyScopedView):
+    """企业列表 within the department's jurisdiction, with each enterprise's documents."""
+
+    class_permission_name = "Enterprise"
+    list_title = _l("企业列表")
+    show_title = _l("企业详情")
+    show_template = "enterprise/show.html"
+    list_columns = ["name", "uscc", "region", "contact_person", "contact_mobile", "review_state_label", "created_at"]
     base_order = ("id", "desc")
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
         enterprise = self.scoped_get(pk)
-        widgets = self._show(pk)
-        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-                                    related_views=self._related_views, **_documents_context(enterprise))
+        return self.render_show(enterprise, **_documents_context(enterprise))
 
 
-class EnterpriseReviewBase(ReviewMixin, ReadOnlyScopedView):
+class EnterpriseReviewBase(EnterpriseColumnsMixin, ReviewMixin, ReadOnlyScopedView):
     """企业资质审核: the reviewer opens the three documents, then 审核通过 / 审核不通过 with an opinion."""
 
-    datamodel = SQLAInterface(Enterprise)
     show_title = _l("企业资质审核")
     show_template = "enterprise/review_show.html"
     list_columns = ["name", "uscc", "region", "review_state_label", "submitted_at", "reviewed_at"]
-    show_columns = ENTERPRISE_COLUMNS
-    search_columns = ["name", "uscc", "region_code", "review_state"]
-    search_form_extra_fields = {"review_state": _state_search_field()}
-    label_columns = ENTERPRISE_LABELS
-    formatters_columns = FORMATTERS
     base_order = ("submitted_at", "desc")
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        extras.update(_documents_context(extras["document"]))
+    def show_extras(self, document):
+        extras = super().show_extras(document)
+        extras.update(_documents_context(document))
         return extras
 
 
@@ -136,11 +133,10 @@ class MyEnterpriseView(ReviewMixin, ReadOnlyScopedView):
             return redirect(url_for(".show", pk=scope.enterprise_id))
         return super().list()
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        document = extras["document"]
+    def show_extras(self, document):
+        extras = super().show_extras(document)
         extras.update(_documents_context(document))
-        extras["edit_url"] = url_for(".edit", pk=pk) if enterprises.editable(document) else None
+        extras["edit_url"] = url_for(".edit", pk=document.id) if enterprises.editable(document) else None
         return extras
 
     @expose("/edit/<pk>", methods=["GET", "POST"])

@@ -14,24 +14,23 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import and_
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.extensions import db
 from app.models import Institution, TrainingPlan
-from app.security.filters import contains
 from app.security.scope import current_scope
 from app.services import ServiceError, submissions
 from app.services import plans as plan_service
 from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
 from app.services.staffing import gaps_by_trade
-from app.views.base import ReadOnlyScopedView, ScopedModelView
+from app.views.base import FilterInstitutionName, ReadOnlyScopedView, ScopedModelView, attach_refusal
 from app.views.dict_fields import strip
 from app.views.review import (
-    BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
+    REVIEW_LABELS, BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
 )
 from app.workflow import STATES
 
@@ -42,9 +41,7 @@ PLAN_LABELS = {
     "capacity": _l("计划人数"), "fee": _l("培训费用（元）"), "hours": _l("学时"),
     "enroll_start": _l("报名开始"), "enroll_end": _l("报名截止"), "train_start": _l("培训开始"),
     "train_end": _l("培训结束"), "location": _l("培训地点"), "contact_person": _l("联系人"),
-    "contact_phone": _l("联系电话"), "review_state_label": _l("审核状态"), "review_state": _l("审核状态"),
-    "review_opinion": _l("审核意见"), "submitted_at": _l("上报时间"), "accepted_at": _l("受理时间"),
-    "reviewed_at": _l("审核时间"), "progress_label": _l("进度"), "progress": _l("进度"),
+    "contact_phone": _l("联系电话"), "progress_label": _l("进度"), "progress": _l("进度"), **REVIEW_LABELS,
 }
 PLAN_SHOW = ["institution", "name", "trade_label", "skill_level_label", "training_type_label", "capacity", "fee",
              "hours", "enroll_start", "enroll_end", "train_start", "train_end", "location", "contact_person",
@@ -57,20 +54,6 @@ CONTROL = {"class": "form-control"}
 
 
 # --- search: by institution NAME (no relation filter loading every institution), 工种, state, progress ----
-
-class FilterInstitutionName(BaseFilter):
-    """培训机构名称 contains the text: a sub-select on institution.name, never a list of institutions."""
-
-    name = _l("包含")
-    arg_name = "ct"
-
-    def apply(self, query, value):
-        text = (value or "").strip()
-        if not text:
-            return query
-        return query.filter(TrainingPlan.institution_id.in_(
-            select(Institution.id).where(contains(Institution.name, text))))
-
 
 class FilterProgress(BaseFilter):
     """进度 (SPEC §7) from the dates of approved plans: 报名中 / 培训结束 / 未开始报名."""
@@ -145,9 +128,8 @@ class PlanShowMixin:
 
     show_template = "plans/show.html"
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        plan = extras["document"]
+    def show_extras(self, plan):
+        extras = super().show_extras(plan)
         extras["progress"] = plan.progress()
         extras["edit_url"] = extras["delete_url"] = None
         return extras
@@ -276,13 +258,12 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
 
     # --- detail ---------------------------------------------------------------------------------------
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        plan = extras["document"]
+    def show_extras(self, plan):
+        extras = super().show_extras(plan)
         if not plan_service.edit_refusal(plan) and self._may("can_edit"):
-            extras["edit_url"] = url_for(self.endpoint + ".edit", pk=pk)
+            extras["edit_url"] = url_for(self.endpoint + ".edit", pk=plan.id)
         if not plan_service.delete_refusal(plan) and self._may("can_delete"):
-            extras["delete_url"] = url_for(self.endpoint + ".delete", pk=pk)
+            extras["delete_url"] = url_for(self.endpoint + ".delete", pk=plan.id)
         return extras
 
     def _may(self, permission):
@@ -292,16 +273,6 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
 
     def _form_data(self, form, names):
         return {name: form[name].data for name in names if name in form}
-
-    @staticmethod
-    def _show_errors(form, refused):
-        """Put a service refusal next to its field (or flash it when it is about the whole plan)."""
-        errors = getattr(refused, "errors", None) or {refused.field: refused.message}
-        for name, message in errors.items():
-            if name and name in form and message not in form[name].errors:
-                form[name].errors = list(form[name].errors) + [message]
-            else:
-                flash(message, "danger")
 
     def _precheck(self, form, names, plan=None):
         """Run the service rules on what parsed, so every message shows at once next to its field."""
@@ -345,7 +316,7 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
                         return redirect(url_for(self.endpoint + ".show", pk=twice.object_id))
                     return redirect(url_for(self.endpoint + ".list"))
                 except ServiceError as refused:
-                    self._show_errors(form, refused)
+                    attach_refusal(form, refused)
                 else:
                     flash(gettext("已保存培训计划“%(name)s”（未上报），确认无误后请上报", name=plan.name), "success")
                     return redirect(url_for(self.endpoint + ".show", pk=plan.id))
@@ -375,7 +346,7 @@ class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMix
                     changes = plan_service.update_plan(plan, self._form_data(form, allowed), user=g.user,
                                                        expected_version=form.version.data)
                 except ServiceError as refused:
-                    self._show_errors(form, refused)
+                    attach_refusal(form, refused)
                 else:
                     flash(gettext("已保存修改") if changes else gettext("没有需要保存的修改"), "success")
                     return redirect(url_for(self.endpoint + ".show", pk=plan.id))

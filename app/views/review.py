@@ -2,12 +2,12 @@
 import functools
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import action, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_appbuilder.widgets import ListWidget
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -15,9 +15,16 @@ from app.models import Institution
 from app.services import ServiceError
 from app.services import review as review_service
 from app.services.reviewable import states_in_group
+from app.views.base import run_and_redirect
 from app.workflow import state_label
 from app.web import local_path
 from app.workflow.engine import OPINION_MAX_LENGTH
+
+# The columns every reviewable document has (培训计划, 考核计划, 成绩报审), as their pages name them.
+REVIEW_LABELS = {
+    "review_state_label": _l("审核状态"), "review_state": _l("审核状态"), "review_opinion": _l("审核意见"),
+    "submitted_at": _l("上报时间"), "accepted_at": _l("受理时间"), "reviewed_at": _l("审核时间"),
+}
 
 
 def same_site_referrer():
@@ -71,6 +78,9 @@ class ReviewMixin:
             )
         except ServiceError as refused:
             flash(refused.message, "danger")
+            if self.detail_states is not None and document.review_state not in self.detail_states:
+                # Another user moved it out of the detail page's tab too; the refusal said what happened.
+                return redirect(url_for(self.detail_endpoint + ".list"))
         else:
             flash(gettext("操作成功：%(document)s（当前状态：%(state)s）", document=document,
                           state=gettext(state_label(document.review_state))), "success")
@@ -78,6 +88,8 @@ class ReviewMixin:
         return redirect(url_for((self.detail_endpoint or self.endpoint) + ".show", pk=pk))
 
     detail_endpoint = None
+    tab_states = None  # the review states this tab lists (review_tabs sets them; None: this view lists every state)
+    detail_states = None  # those of the tab detail_endpoint names
 
     @expose("/review/<pk>", methods=["POST"])
     @has_access
@@ -105,13 +117,13 @@ class ReviewMixin:
             title="查看审核记录",
         )
 
-    def show_extras(self, pk):
-        document = self.scoped_get(pk)
+    def show_extras(self, document):
+        """What the detail template shows besides FAB's fields, for the document loaded once by show()."""
         return {
             "document": document,
             "moves": review_service.available_actions(document),
-            "move_url": url_for(self.endpoint + (".review" if self._is_review_view else ".workflow"), pk=pk),
-            "records_url": url_for(self.endpoint + ".records", pk=pk),
+            "move_url": url_for(self.endpoint + (".review" if self._is_review_view else ".workflow"), pk=document.id),
+            "records_url": url_for(self.endpoint + ".records", pk=document.id),
         }
 
     _is_review_view = True
@@ -119,19 +131,14 @@ class ReviewMixin:
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        document = self.scoped_get(pk)  # out of scope: 404, as ever
-        if self.datamodel.get(document.id, self._base_filters) is None:
+        document = self.scoped_get(pk)  # out of scope: 404, as ever; loaded once for the whole page
+        if self.tab_states is not None and document.review_state not in self.tab_states:
             # In scope but no longer in this tab (e.g. 撤回 while a reviewer had it open): say what happened.
             happened = review_service.what_happened(document) or gettext(
                 "该记录当前状态为“%(state)s”", state=gettext(state_label(document.review_state)))
-            if not any(message.startswith(happened) for _category, message in session.get("_flashes", [])):
-                flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
+            flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
             return redirect(url_for(self.endpoint + ".list"))
-        widgets = self._show(pk)
-        return self.render_template(
-            self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-            related_views=self._related_views, **self.show_extras(pk),
-        )
+        return self.render_show(document, **self.show_extras(document))
 
 
 class BulkRejectMixin(ReviewMixin):
@@ -197,6 +204,7 @@ def review_tabs(base, permission, labels):
         attrs = {
             "class_permission_name": permission,
             "base_filters": [["review_state", FilterInFunction, functools.partial(states_in_group, group)]],
+            "tab_states": frozenset(states_in_group(group)), "detail_states": frozenset(states_in_group()),
             "list_title": "%s（%s）" % (labels, group or "全部"),
             "route_base": "/%s/%s" % (permission.lower(), suffix.lower()),
             "base_permissions": ["can_list", "can_show", "can_review", "can_records"],
@@ -265,11 +273,6 @@ class DraftDeleteMixin:
         document = self.scoped_get(pk)
         if request.method != "POST":
             abort(405)
-        name = document.name
-        try:
-            self.delete_document(document, g.user)
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-            return redirect(url_for(self.endpoint + ".show", pk=pk))
-        flash(self.deleted_message % {"name": name}, "success")
-        return redirect(url_for(self.endpoint + ".list"))
+        return run_and_redirect(lambda: self.delete_document(document, g.user),
+                                self.deleted_message % {"name": document.name}, url_for(self.endpoint + ".list"),
+                                refused_back=url_for(self.endpoint + ".show", pk=pk))

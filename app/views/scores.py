@@ -1,9 +1,6 @@
 """成绩报审 (score import, review) and 证书 (list, detail, generation, pull, push, 查看证书, 撤销)."""
 import datetime
 import io
-import json
-import os
-import uuid
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, session, url_for
 from flask_appbuilder import BaseView, expose
@@ -19,23 +16,25 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
-from app.models import Certificate, ExamPlan, PushOutbox, ScoreReport, Worker
-from app.security.filters import contains, starts_with
+from app.models import Certificate, ExamPlan, ScoreReport, Worker
+from app.security.filters import starts_with
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import certificates as certificate_service
+from app.services import push as push_service
 from app.services import review as review_service
 from app.services import scores as score_service
 from app.services.dictionaries import DictSelectField
 from app.services.uploads import read_limited
 from app.validators import normalize_id_number
-from app.views.base import ReadOnlyScopedView, display_value, flash_queue_notice, queue_notice
-from app.views.review import ReviewMixin, review_tabs
+from app.views.base import (
+    FilterWorkerName, ReadOnlyScopedView, display_value, flash_queue_notice, queue_notice, run_and_redirect,
+)
+from app.views.review import REVIEW_LABELS, ReviewMixin, review_tabs
 from app.web import local_path
 
-SCORE_LABELS = {"exam_plan": _l("考核计划"), "institution": _l("培训机构"), "review_state_label": _l("审核状态"),
-                "review_state": _l("审核状态"), "review_opinion": _l("审核意见"), "imported_at": _l("成绩导入时间"),
-                "submitted_at": _l("上报时间"), "accepted_at": _l("受理时间"), "reviewed_at": _l("审核时间")}
+SCORE_LABELS = {"exam_plan": _l("考核计划"), "institution": _l("培训机构"), "imported_at": _l("成绩导入时间"),
+                **REVIEW_LABELS}
 SCORE_SHOW = ["exam_plan", "institution", "imported_at", "review_state_label", "review_opinion", "submitted_at",
               "accepted_at", "reviewed_at"]
 
@@ -43,9 +42,9 @@ SCORE_SHOW = ["exam_plan", "institution", "imported_at", "review_state_label", "
 class ScoreRowsMixin:
     """The 成绩报审 detail shows the scores the report is about (the department decides on them there)."""
 
-    def show_extras(self, pk):
-        extras = super().show_extras(pk)
-        extras["rows"] = score_service.scores_of(extras["document"].exam_plan)
+    def show_extras(self, document):
+        extras = super().show_extras(document)
+        extras["rows"] = score_service.scores_of(document.exam_plan)
         return extras
 
 
@@ -90,24 +89,10 @@ PUSH_STATUS_LABELS = {"pushed": _l("已推送"), "pending": _l("待推送"), "re
 CONTROL = {"class": "form-control"}
 
 
-def push_state(certificate, outbox):
-    """(key of PUSH_STATUS_LABELS, last push error or None) of a certificate and its outbox row (may be None)."""
-    error = certificate.last_push_error or (outbox.last_error if outbox is not None else None)
-    if certificate.status == "pushed" or (outbox is not None and outbox.status == "sent"):
-        return "pushed", None
-    if outbox is None:
-        return "none", error
-    if outbox.status == "cancelled":
-        return "cancelled", None
-    if outbox.status == "failed":
-        return "failed", error
-    return ("retrying" if outbox.attempts else "pending"), error
-
-
 def may_revoke(certificate, scope=None):
-    """撤销: the department that set the issuing institution up (SPEC §3 "who acts"), holding 证书 rights."""
+    """撤销 is offered to the department Scope names (SPEC §3 "who acts") when it holds 证书 rights."""
     scope = scope or current_scope()
-    return scope.reviews_institution(certificate.institution) and _holds_certificate_rights(scope)
+    return scope.revokes_certificate(certificate) and _holds_certificate_rights(scope)
 
 
 def _holds_certificate_rights(scope):
@@ -130,20 +115,6 @@ class CertificateInterface(SQLAInterface):
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(joinedload(Certificate.worker), joinedload(Certificate.institution))
-
-
-class FilterWorkerName(BaseFilter):
-    """姓名 contains the text: a sub-select on worker.name (a typed % or _ is literal)."""
-
-    name = _l("包含")
-    arg_name = "ct"
-
-    def apply(self, query, value):
-        text = (value or "").strip()[:50]
-        if not text:
-            return query
-        return query.filter(Certificate.worker_id.in_(
-            select(Worker.id).where(contains(Worker.name, text))))
 
 
 class FilterWorkerIdNumber(BaseFilter):
@@ -298,12 +269,8 @@ class CertificateView(ReadOnlyScopedView):
             return {}
         scope = current_scope()
         permitted = _holds_certificate_rights(scope)
-        rows = db.session.execute(
-            select(Certificate, PushOutbox).outerjoin(PushOutbox, PushOutbox.certificate_id == Certificate.id)
-            .options(joinedload(Certificate.institution)).where(Certificate.id.in_(pks))).all()
         info = {}
-        for certificate, outbox in rows:
-            push, error = push_state(certificate, outbox)
+        for certificate, outbox, push, error in push_service.push_states(pks).values():
             info[certificate.id] = {
                 "revoked": certificate.revoked, "revoked_at": certificate.revoked_at,
                 "revoke_reason": certificate.revoke_reason,
@@ -311,8 +278,7 @@ class CertificateView(ReadOnlyScopedView):
                 "push": push, "push_label": PUSH_STATUS_LABELS[push], "push_error": error,
                 "push_attempts": certificate.push_attempts or 0,
                 "next_attempt_at": outbox.next_attempt_at if outbox is not None and push == "retrying" else None,
-                "can_revoke": bool(permitted and not certificate.revoked
-                                   and scope.reviews_institution(certificate.institution)),
+                "can_revoke": bool(permitted and not certificate.revoked and scope.revokes_certificate(certificate)),
             }
         return info
 
@@ -320,10 +286,8 @@ class CertificateView(ReadOnlyScopedView):
     @has_access
     def show(self, pk):
         certificate = self.scoped_get(pk)
-        widgets = self._show(pk)
-        return self.render_template(
-            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
-            certificate=certificate, info=self.row_info([certificate.id])[certificate.id], here=self._here())
+        return self.render_show(certificate, certificate=certificate,
+                                info=self.row_info([certificate.id])[certificate.id], here=self._here())
 
     @expose("/pdf/<pk>")
     @has_access
@@ -361,28 +325,7 @@ class CertificateView(ReadOnlyScopedView):
 
 # --- 成绩导入 / 生成证书 / 拉取证书 / 推送 / 撤销: one page per exam plan -------------------------------------
 
-_ERROR_FILES = "score_import_errors"
-
-
-def _error_folder(app):
-    folder = os.path.join(app.config["EXPORT_FOLDER"], _ERROR_FILES)
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-def _load_errors(app, exam_id):
-    """The last refused import of this exam plan by this session: message, problems, workbook token."""
-    mine = session.get("score_import_errors") or {}
-    token = mine.get("token") or ""
-    if mine.get("exam") != exam_id or not token.isalnum():
-        return None
-    try:
-        with open(os.path.join(_error_folder(app), token + ".json"), encoding="utf-8") as source:
-            errors = json.load(source)
-    except OSError:
-        return None
-    errors["token"] = token if errors.get("workbook") else None
-    return errors
+IMPORT_ERRORS_KEY = "score_import_errors"  # session: {"exam": id, "token": …} of this session's last refused import
 
 ScoreReportReviewBase.show_template = "scores/report_show.html"
 ScoreReportView.show_template = "scores/report_show.html"
@@ -405,6 +348,12 @@ class ScoreImportView(BaseView):
 
     def _exam(self, exam_id):
         return current_scope().get_or_404(db.session, ExamPlan, exam_id)
+
+    @staticmethod
+    def _import_errors(exam):
+        """The last refused import of this exam plan by this session: message, problems, workbook token."""
+        mine = session.get(IMPORT_ERRORS_KEY) or {}
+        return score_service.import_errors(mine.get("token")) if mine.get("exam") == exam.id else None
 
     @expose("/")
     @has_access
@@ -430,7 +379,7 @@ class ScoreImportView(BaseView):
         if owner and report is None and exam.review_state == "approved":
             moves = []
         job = certificate_service.latest_job(exam)
-        errors = _load_errors(current_app, exam.id) if request.args.get("errors") else None
+        errors = self._import_errors(exam) if request.args.get("errors") else None
         return self.render_template(
             "scores/exam.html", title=_("成绩与证书"), exam=exam, report=report, rows=score_service.scores_of(exam),
             roster_size=len(score_service.roster(exam)), owner=owner, reviewer=reviewer, moves=moves,
@@ -467,16 +416,7 @@ class ScoreImportView(BaseView):
         try:
             count = score_service.import_scores(exam, data, filename)
         except score_service.ScoreImportError as refused:
-            token = uuid.uuid4().hex
-            folder = _error_folder(current_app)
-            if refused.workbook:
-                with open(os.path.join(folder, token + ".xlsx"), "wb") as out:
-                    out.write(refused.workbook)
-            with open(os.path.join(folder, token + ".json"), "w", encoding="utf-8") as out:
-                json.dump({"message": refused.message, "workbook": bool(refused.workbook),
-                           "items": [[p.row or "", p.column, p.reason] for p in refused.problems[:500]],
-                           "more": max(len(refused.problems) - 500, 0)}, out, ensure_ascii=False)
-            session["score_import_errors"] = {"exam": exam.id, "token": token}
+            session[IMPORT_ERRORS_KEY] = {"exam": exam.id, "token": score_service.keep_import_errors(refused)}
             flash(refused.message, "danger")
             return redirect(url_for(".exam", exam_id=exam.id, errors=1))
         except ServiceError as refused:
@@ -489,11 +429,9 @@ class ScoreImportView(BaseView):
     @has_access
     def errors(self, exam_id, token):
         exam = self._exam(exam_id)
-        mine = session.get("score_import_errors") or {}
-        if not token or mine.get("token") != token or mine.get("exam") != exam.id or not token.isalnum():
-            abort(404)
-        path = os.path.join(_error_folder(current_app), token + ".xlsx")
-        if not os.path.exists(path):
+        mine = session.get(IMPORT_ERRORS_KEY) or {}
+        path = score_service.import_errors_workbook(token) if mine.get("token") == token else None
+        if path is None or mine.get("exam") != exam.id:
             abort(404)
         return send_file(path, mimetype=score_service.XLSX_MIME, as_attachment=True,
                          download_name="%s_成绩导入错误.xlsx" % exam.name)
@@ -504,16 +442,12 @@ class ScoreImportView(BaseView):
         exam = self._exam(exam_id)
         report = score_service.report_of(exam)
         move = request.form.get("move", "")
+        back = url_for(".exam", exam_id=exam.id)
         if report is None or move not in ("submit", "withdraw"):
             flash(_("请先导入成绩再上报"), "danger")
-        else:
-            try:
-                review_service.move(report, move, expected_version=request.form.get("version"))
-            except ServiceError as refused:
-                flash(refused.message, "danger")
-            else:
-                flash(_("操作成功（当前状态：%(s)s）", s=report.review_state_label), "success")
-        return redirect(url_for(".exam", exam_id=exam.id))
+            return redirect(back)
+        return run_and_redirect(lambda: review_service.move(report, move, expected_version=request.form.get("version")),
+                                lambda _moved: _("操作成功（当前状态：%(s)s）", s=report.review_state_label), back)
 
     @expose("/exam/<int:exam_id>/generate", methods=["POST"])
     @has_access
@@ -543,19 +477,12 @@ class ScoreImportView(BaseView):
     @has_access
     def pull(self, exam_id):
         exam = self._exam(exam_id)
-        try:
-            count = certificate_service.pull(exam)
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-        else:
-            flash(_("已拉取证书 %(n)d 张", n=count), "success")
-        return redirect(url_for(".exam", exam_id=exam.id))
+        return run_and_redirect(lambda: certificate_service.pull(exam), lambda count: _("已拉取证书 %(n)d 张", n=count),
+                                url_for(".exam", exam_id=exam.id))
 
     @expose("/exam/<int:exam_id>/push", methods=["POST"])
     @has_access
     def push(self, exam_id):
-        from app.services import push as push_service
-
         exam = self._exam(exam_id)
         if not current_scope().reviews_institution(exam.institution):
             abort(404)
@@ -574,10 +501,6 @@ class ScoreImportView(BaseView):
     def revoke(self, pk):
         """撤销 from the exam plan's page (or any page passing `next`, a local path): back there afterwards."""
         certificate = current_scope().get_or_404(db.session, Certificate, pk)
-        try:
-            certificate_service.revoke(certificate, request.form.get("reason"))
-        except ServiceError as refused:
-            flash(refused.message, "danger")
-        else:
-            flash(_("证书已撤销"), "success")
-        return redirect(local_path(request.form.get("next")) or url_for(".exam", exam_id=certificate.exam_plan_id))
+        back = local_path(request.form.get("next")) or url_for(".exam", exam_id=certificate.exam_plan_id)
+        return run_and_redirect(lambda: certificate_service.revoke(certificate, request.form.get("reason")),
+                                _("证书已撤销"), back)

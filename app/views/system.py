@@ -1,7 +1,6 @@
 """系统管理: regions, departments, dictionaries, settings, 操作日志 and department accounts."""
 import re
 
-from flask import flash, redirect
 from flask_appbuilder import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.validators import PasswordComplexityValidator
@@ -20,7 +19,7 @@ from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
 from app.services.settings import validate_setting
-from app.views.base import ReadOnlyScopedView, ScopedModelView, identifier
+from app.views.base import ReadOnlyScopedView, ScopedModelView, identifier, run_and_redirect
 from app.views.dict_fields import (
     Check, FriendlyIntegrityMixin, ReadOnlyField, RegionSelectField, UniqueValue, enabled_field, strip,
 )
@@ -200,7 +199,23 @@ class _DictItemForm:
                                           Check(_check_group_value)])
 
 
-class DictItemView(FriendlyIntegrityMixin, ScopedModelView):
+class DictionaryCacheMixin:
+    """Forms read dictionaries from a cache: every saved change to a type or an item clears it."""
+
+    def post_add(self, item):
+        dictionaries.clear_cache()
+        super().post_add(item)
+
+    def post_update(self, item):
+        dictionaries.clear_cache()
+        super().post_update(item)
+
+    def post_delete(self, item):
+        dictionaries.clear_cache()
+        super().post_delete(item)
+
+
+class DictItemView(DictionaryCacheMixin, FriendlyIntegrityMixin, ScopedModelView):
     """字典项: value (fixed once saved), label, order, enabled; disabled items stay on old records."""
 
     datamodel = SQLAInterface(DictItem)
@@ -232,16 +247,8 @@ class DictItemView(FriendlyIntegrityMixin, ScopedModelView):
     add_integrity_error_message = edit_integrity_error_message = _l("该字典类型下已存在相同的值")
     page_size = 50
 
-    def post_add(self, item):
-        dictionaries.clear_cache()
-        super().post_add(item)
 
-    def post_update(self, item):
-        dictionaries.clear_cache()
-        super().post_update(item)
-
-
-class DictTypeView(FriendlyIntegrityMixin, ScopedModelView):
+class DictTypeView(DictionaryCacheMixin, FriendlyIntegrityMixin, ScopedModelView):
     """数据字典类型, with its items below. The code is what fields reference; it is fixed once saved."""
 
     datamodel = SQLAInterface(DictType)
@@ -282,17 +289,6 @@ class DictTypeView(FriendlyIntegrityMixin, ScopedModelView):
             raise ServiceError("该字典类型下还有字典项，不能删除；如不再使用请停用其字典项")
         super().pre_delete(item)
 
-    def post_add(self, item):
-        dictionaries.clear_cache()
-        super().post_add(item)
-
-    def post_update(self, item):
-        dictionaries.clear_cache()
-        super().post_update(item)
-
-    def post_delete(self, item):
-        dictionaries.clear_cache()
-        super().post_delete(item)
 
 
 # --- 系统设置 ---------------------------------------------------------------------------------------
@@ -386,16 +382,8 @@ class AccountView(ScopedModelView):
 
     @action("toggle", "启用/停用", "确定切换所选账号的启用状态？", "fa-power-off", single=False)
     def toggle(self, items):
-        from app.services import audit
-
-        for user in items:
-            user.active = not user.active
-            if not user.active:
-                accounts.end_sessions(user)
-            audit.record("enable_user" if user.active else "disable_user", user)
-        db.session.commit()
-        flash("已更新 %d 个账号" % len(items), "success")
-        return redirect(self.get_redirect())
+        return run_and_redirect(lambda: accounts.toggle_accounts(items), lambda count: "已更新 %d 个账号" % count,
+                                self.get_redirect())
 
     def pre_add(self, item):
         """Only 主管部门 accounts are created here; the service checks name and password policy."""

@@ -212,3 +212,40 @@ def test_create_user_checks_name_and_policy_and_leaves_nothing_behind(personas):
     assert user.password != "Goodpass1" and check_password_hash(user.password, "Goodpass1")
     assert json.dumps(user.active) == "true"
     assert accounts.authenticate("newdept", "Goodpass1", "department").id == user.id
+
+
+def test_set_active_ends_sessions_on_disable_and_logs_each_change_once(personas):
+    """启用/停用 (账号管理's toggle and a department's 管理人员账号 share it): a disabled account's sessions end;
+    setting the state it already has changes and logs nothing."""
+    user = db.session.get(AppUser, personas.inst_a_user.id)
+    version = user.session_version or 0
+    assert accounts.set_active(user, True) is False
+    assert accounts.set_active(user, False, user=personas.city, detail="培训机构：甲") is True
+    assert not user.active and user.session_version == version + 1
+    assert accounts.set_active(user, True, user=personas.city) is True
+    db.session.commit()
+    rows = db.session.query(AuditLog).filter(AuditLog.action.in_(("enable_user", "disable_user")),
+                                             AuditLog.object_id == user.id).order_by(AuditLog.id).all()
+    assert [(r.action, r.username, r.detail) for r in rows] == [
+        ("disable_user", personas.city.username, "培训机构：甲"), ("enable_user", personas.city.username, None)]
+    assert user.active and user.session_version == version + 1
+
+
+def test_toggle_accounts_switches_each_and_commits(personas):
+    first, second = (db.session.get(AppUser, u.id) for u in (personas.inst_a_user, personas.ent_a_user))
+    assert accounts.toggle_accounts([first, second]) == 2
+    db.session.expire_all()
+    assert not db.session.get(AppUser, first.id).active and not db.session.get(AppUser, second.id).active
+    assert accounts.toggle_accounts([db.session.get(AppUser, first.id)]) == 1
+    db.session.expire_all()
+    assert db.session.get(AppUser, first.id).active
+
+
+def test_log_out_ends_every_session_and_is_logged(personas):
+    user = db.session.get(AppUser, personas.county.id)
+    version = user.session_version or 0
+    accounts.log_out(user)
+    db.session.expire_all()
+    assert db.session.get(AppUser, user.id).session_version == version + 1
+    row = db.session.query(AuditLog).filter_by(action="logout", object_id=user.id).one()
+    assert row.username == user.username

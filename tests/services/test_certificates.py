@@ -226,3 +226,20 @@ def test_an_abandoned_job_is_queued_again_only_once_stale(app, personas):
     db.session.refresh(job)
     assert (job.status, job.done) == ("finished", 2) and serials(exam) == [1, 2]
     assert db.session.query(AuditLog).filter(AuditLog.detail.like("%重新提交%")).count() == 1
+
+
+def test_only_the_department_that_set_the_institution_up_revokes(personas):
+    """Scope decides who may 撤销 (the list's 撤销 link and the service ask the same question): not the province
+    above, not another city, not the institution itself."""
+    from app.security.scope import Scope
+
+    p = personas
+    exam = approved_exam(p, count=2)
+    certificate_service.start_generation(exam, user=p.city)
+    cert = certificate_service.certificates_of(exam)[0]
+    assert Scope.for_user(p.city).revokes_certificate(cert)
+    for other in (p.province, p.county, p.other_city, p.inst_a_user, p.ent_a_user, p.admin):
+        assert not Scope.for_user(other).revokes_certificate(cert), other.username
+        with pytest.raises(ServiceError, match="只有设立该培训机构的主管部门可以撤销证书"):
+            certificate_service.revoke(cert, "违规", user=other)
+    assert not cert.revoked

@@ -265,3 +265,21 @@ def test_demo_gives_the_enrolling_plan_paid_unpaid_and_cancelled_enrollments(ctx
     assert db.session.query(AuditLog).filter_by(action="pay").count() >= 1
     unenrolled = db.session.query(Worker).filter(~Worker.id.in_(select(Enrollment.worker_id))).count()
     assert unenrolled >= 3
+
+
+def test_save_attendance_records_the_typed_rows_and_names_each_refused_one(personas, plan):
+    """The class page's 保存考勤: blank rows skipped, hours win over rate, a bad row refused by name, others saved;
+    enrollees not in class are never touched, whatever the form says."""
+    workers = [new_worker(personas.ent_a, "考勤%d" % i) for i in range(4)]
+    first, second, third, absent = service.enroll(plan.id, personas.ent_a.id, [w.id for w in workers])
+    service.confirm_payment([first, second, third], amount="800")
+    service.open_class(plan)
+    typed = {"hours_%d" % first.id: " 60 ", "rate_%d" % first.id: "10", "result_%d" % first.id: "合格",
+             "hours_%d" % second.id: "999", "result_%d" % second.id: "合格",
+             "rate_%d" % absent.id: "80", "result_%d" % absent.id: "合格"}
+    saved, problems = service.save_attendance(plan, typed, user=personas.inst_a_user)
+    assert saved == 1 and problems == ["考勤1：出勤学时应在0到64之间"]
+    db.session.refresh(first), db.session.refresh(third), db.session.refresh(absent)
+    assert (first.attended_hours, first.attendance_rate, first.attendance_result) == (60, Decimal("93.75"), "合格")
+    assert third.attendance_result is None and absent.attendance_result is None and not absent.in_class
+    assert service.save_attendance(plan, {"rate_%d" % third.id: "50", "result_%d" % third.id: "不合格"}) == (1, [])

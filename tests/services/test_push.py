@@ -196,3 +196,23 @@ def test_a_certificate_revoked_after_pull_is_never_pushed(personas, pulled):
     rows = {r.certificate_id: r for r in db.session.query(PushOutbox)}
     assert (rows[first.id].status, rows[first.id].last_error) == ("cancelled", push_service.REVOKED_NOT_PUSHED)
     assert rows[second.id].status == "cancelled" and db.session.get(Certificate, second.id).status == "generated"
+
+
+def test_push_states_name_each_certificate_s_state_and_last_error(app, pulled):
+    """推送状态 for the list and detail (one query): none → pending → retrying with its error → pushed; a revoked
+    certificate's cancelled row; a certificate never pulled has no outbox row."""
+    certificates = certificate_service.certificates_of(pulled)
+    ids = [c.id for c in certificates]
+    assert {state for _c, _o, state, _e in push_service.push_states(ids).values()} == {"pending"}
+    push_service.process_outbox(adapter=Flaky(failures=1), now=datetime.datetime(2030, 1, 1))
+    db.session.expire_all()
+    states = push_service.push_states(ids)
+    assert {(state, error) for _c, _o, state, error in states.values()} == {("retrying", "国家系统繁忙（第1次）")}
+    push_service.process_outbox(adapter=LocalAdapter(), now=datetime.datetime(2030, 2, 1))
+    db.session.expire_all()
+    assert {state for _c, _o, state, error in push_service.push_states(ids).values()} == {"pushed"}
+    assert push_service.push_states([]) == {}
+    lonely = Certificate(status="generated")
+    assert push_service.push_state(lonely, None) == ("none", None)
+    assert push_service.push_state(lonely, PushOutbox(status="cancelled", attempts=0)) == ("cancelled", None)
+    assert push_service.push_state(lonely, PushOutbox(status="failed", attempts=5, last_error="超时")) == ("failed", "超时")

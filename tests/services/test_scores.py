@@ -245,3 +245,20 @@ def test_report_moves_keep_enrollment_score_status(exam, personas):
     review.move(report, "approve", user=p.city)
     assert statuses() == {"已审核"}
     assert db.session.get(ScoreReport, report.id).review_state == "approved"
+
+
+def test_a_refused_import_s_errors_are_kept_for_its_token_only(exam, personas):
+    """成绩导入 refused: the message, the problems and the marked workbook are kept under a token the view puts in
+    the session; nothing else (a forged or path-like token) names a file."""
+    error = refused(exam, filled(exam, [[101, 90, "否", None]] * 4), personas.inst_a_user)
+    token = score_service.keep_import_errors(error)
+    kept = score_service.import_errors(token)
+    assert kept["message"] == error.message and kept["token"] == token and kept["more"] == 0
+    assert [2, "理论成绩"] in [item[:2] for item in kept["items"]]
+    with open(score_service.import_errors_workbook(token), "rb") as kept_workbook:
+        assert kept_workbook.read() == error.workbook
+    for forged in (None, "", "../" + token, token.upper(), token + "x", "0" * 32):
+        assert score_service.import_errors(forged) is None and score_service.import_errors_workbook(forged) is None
+    without_workbook = score_service.keep_import_errors(ScoreImportError(error.problems))
+    assert score_service.import_errors(without_workbook)["token"] is None
+    assert score_service.import_errors_workbook(without_workbook) is None

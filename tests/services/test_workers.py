@@ -140,6 +140,13 @@ def test_bad_import_writes_nothing_and_reports_every_error(personas):
     assert marked.cell(row=1, column=5).value == "错误信息"
     assert "身份证号校验位错误" in marked.cell(row=3, column=5).value
     assert marked.cell(row=2, column=5).value is None
+    # the marked workbook is kept for its importer alone
+    token = worker_service.keep_import_errors(result, personas.ent_a_user.id)
+    with open(worker_service.import_errors_workbook(token, personas.ent_a_user.id), "rb") as kept:
+        assert kept.read() == result.workbook
+    for user_id, forged in ((personas.ent_b_user.id, token), (personas.ent_a_user.id, token.split("-")[1]),
+                            (personas.ent_a_user.id, "../" + token)):
+        assert worker_service.import_errors_workbook(forged, user_id) is None
 
 
 @pytest.mark.parametrize("content, filename, message", [

@@ -6,12 +6,12 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import AuditLog, Certificate, PushOutbox
 from app.services import certificates as certificate_service
 from app.services import push as push_service
+from tests.queries import SqlCounter
 from tests.services.test_certificates import approved_exam
 
 LIST = "/certificateview/list/"
@@ -134,19 +134,10 @@ def test_out_of_scope_personas_do_not_see_them(login, personas, certs):
 
 def test_list_needs_no_query_per_row(login, personas, certs):
     client = login(personas.city)
-    statements = []
-
-    def count(*_args, **_kwargs):
-        statements.append(1)
-
     def measure():
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with SqlCounter() as sql:
             page = client.get(LIST + "?psize_CertificateView=100")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return page, len(statements)
+        return page, len(sql.statements)
 
     page, with_two = measure()
     assert len(_rows(page.text)) == 2

@@ -5,10 +5,11 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Enrollment, ExportJob, SystemSetting
+from tests.queries import SqlCounter
 from tests.services.test_enrollee_query import EXPECT, NAMES, build_enrollee_world, enroll, make_worker
 
 
@@ -31,21 +32,6 @@ def read_xlsx(data):
     rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
     book.close()
     return rows
-
-
-class SqlCounter:
-    def __init__(self):
-        self.statements = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append(statement)
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self)
 
 
 @pytest.mark.parametrize("persona", ["province", "city", "county", "other_city", "inst_a_user", "inst_b_user",

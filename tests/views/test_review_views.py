@@ -2,6 +2,7 @@
 from app.extensions import db
 from app.models import ReviewRecord, TrainingPlan
 from tests import factories
+from tests.queries import SqlCounter
 
 PENDING = "/trainingplanreview/pending"
 
@@ -150,9 +151,22 @@ def test_accept_racing_the_withdraw_names_what_happened_not_404(personas, login)
                            follow_redirects=True)
     assert response.status_code == 200, response.status_code
     assert "该培训计划已被撤回" in response.text and "当前状态为“未上报”，不能再受理" in response.text
+    assert response.text.count("该培训计划已被撤回") == 1 and "已不在本列表中" not in response.text  # said once
     assert _state(plan) == "draft"
     again = client.get("/trainingplanreview/all/show/%d" % plan.id, follow_redirects=True)
     assert again.status_code == 200 and "该培训计划已被撤回" in again.text and "已不在本列表中" in again.text
     other = factories.training_plan(p.inst_b, state="submitted", owner=p.inst_b_user)
     assert client.get("/trainingplanreview/all/show/%d" % other.id).status_code == 404
     assert client.post("%s/review/%d" % (PENDING, other.id), data={"move": "accept"}).status_code == 404
+
+
+def test_the_detail_page_loads_its_document_once(personas, login):
+    """The review detail page reads the plan row once (scope, tab, FAB's fields and the moves all use it)."""
+    plan = factories.training_plan(personas.inst_a, state="submitted", owner=personas.inst_a_user)
+    client = login(personas.city)
+    url, name = "%s/show/%d" % (PENDING, plan.id), plan.name
+    with SqlCounter() as sql:
+        page = client.get(url)
+    assert page.status_code == 200 and name in page.text
+    plan_loads = [statement for statement in sql.statements if "FROM training_plan" in statement]
+    assert len(plan_loads) == 1, plan_loads

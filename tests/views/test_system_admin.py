@@ -8,6 +8,7 @@ from flask import render_template_string
 from app.extensions import db
 from app.models import AuditLog, Department, DictItem, DictType, Region, SystemSetting
 from app.services.dictionaries import DictSelectField, items, label
+from tests.queries import SqlCounter
 
 
 def _type(code):
@@ -492,3 +493,22 @@ def test_a_unique_violation_at_save_time_gets_the_views_chinese_message(app, per
     _fresh()
     assert db.session.get(Department, personas.county_dept.id).name == "西湖区住房和城乡建设局"
     assert db.session.query(AuditLog).filter_by(object_type="dict_type").count() == 0
+
+
+def test_role_list_needs_no_query_per_row(app, login, personas):
+    """角色列表 shows each role's permissions: loaded for the whole page at once, not once per role."""
+    client = login(personas.admin)
+
+    def measure():
+        with SqlCounter() as sql:
+            page = client.get("/roles/list/?psize_AppRoleView=100")
+        assert page.status_code == 200
+        return page.text, len(sql.statements)
+
+    _page, before = measure()
+    sm = app.appbuilder.sm
+    permission = sm.find_permission_view_menu("can_list", "Region")
+    for name in ("测试角色甲", "测试角色乙", "测试角色丙"):
+        sm.add_permission_role(sm.add_role(name), permission)
+    page, after = measure()
+    assert "测试角色丙" in page and after == before, (before, after)
