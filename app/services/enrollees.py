@@ -18,7 +18,6 @@ Built for the provincial table (1,000,000 rows, SPEC §12):
   for, and capped (COUNT_CAP).
 """
 import datetime
-import time
 from dataclasses import asdict, dataclass, field, fields
 
 from flask import current_app, has_app_context
@@ -32,7 +31,7 @@ from app.models import (
     Worker,
 )
 from app.extensions import db
-from app.security.filters import term_grams, text_match
+from app.security.filters import FREQUENT, gram_frequency, term_grams, text_match
 from app.services import ServiceError
 from app.validators import mask_id_number, normalize_id_number
 
@@ -65,7 +64,7 @@ MAX_TEXT = 100
 COUNT_CAP = 10000
 DEFAULT_PAGE_SIZE = 20
 QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
-WALK_TIMEOUT_MS = 150  # default of ENROLLEE_WALK_TIMEOUT_MS: a walk along the key that takes longer is collected
+WALK_TIMEOUT_MS = 400  # default of ENROLLEE_WALK_TIMEOUT_MS: a walk along the key that takes longer is collected
 TIMEOUT_MESSAGE = _l("查询超时：请输入更长的姓名或名称（或加上身份证号、手机号等条件）后重试")
 
 # What a list row / export row reads: enrollment's own columns plus the plan's window (for 培训计划).
@@ -129,32 +128,14 @@ def _dialect():
     return db.session.get_bind().dialect.name if has_app_context() else "default"
 
 
-def _contains(column, term, dialect):
+def _contains(column, term, dialect, indexed=None):
     """`column` contains `term`: the one name-search rule of app.security.filters.text_match."""
-    return text_match(column, term, dialect=dialect)
+    return text_match(column, term, dialect=dialect, indexed=indexed)
 
 
 def _rare(column, term):
-    """A 1–2 character term ANALYZE did not find frequent in `column` (PostgreSQL): see scoped_enrollments."""
-    return len(term) <= 2 and term not in _common_grams(column)
-
-
-_COMMON_GRAMS = {}  # gram index → (time read, the grams ANALYZE found frequent)
-COMMON_GRAMS_SECONDS = 600  # statistics change with ANALYZE (autovacuum), so they are re-read now and then
-
-
-def _common_grams(column):
-    """Grams of `column`'s index (migration 0014) that ANALYZE lists as frequent (pg_stats.most_common_elems)."""
-    index = "ix_enrollment_%s_grams" % column.key
-    read_at, grams = _COMMON_GRAMS.get(index, (None, frozenset()))
-    now = time.monotonic()
-    if read_at is None or now - read_at > COMMON_GRAMS_SECONDS:
-        listed = db.session.execute(text(
-            "SELECT most_common_elems::text::text[] FROM pg_stats WHERE tablename = :index"),
-            {"index": index}).scalar()
-        grams = frozenset(listed or ())
-        _COMMON_GRAMS[index] = (now, grams)
-    return grams
+    """A 1–2 character term in less than FREQUENT of `column`'s rows (PostgreSQL): see scoped_enrollments."""
+    return len(term) <= 2 and gram_frequency(column, term) < FREQUENT
 
 
 def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None, collect=None):
@@ -169,9 +150,9 @@ def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, diale
     for it reads the whole city or province (鬲鬯 240–440 ms, 台州 at county scope 660 ms). The planner cannot
     tell them apart: it estimates a gram missing from the statistics at half the least frequent one listed (plan
     names are made of a few hundred grams, least 0.9 %: 鬲鬯 looked like 0.44 %), and it takes a name and a
-    region for independent (台州 is 10 % of the province, ~1 % of 西湖区). So: a 1–2 character term missing from
-    the statistics (_rare) is collected at once (collect=None decides); for the others fetch_page walks first
-    under a short timeout and collects when the walk runs into it (guarded). (Resolving a name against
+    region for independent (台州 is 10 % of the province, ~1 % of 西湖区). So: a 1–2 character term in less than
+    1 % of the rows (_rare, from the statistics) is collected at once (collect=None decides); for the others
+    fetch_page walks first under a short timeout and collects when the walk runs into it (guarded). (Resolving a name against
     training_plan / enterprise first was the other idea: it would match the current name, not the name the
     enrollment recorded, which differs after a rename.)
     """
@@ -180,11 +161,11 @@ def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, diale
     query = (select(*columns).select_from(Enrollment)
              .join(TrainingPlan, TrainingPlan.id == Enrollment.plan_id)
              .where(scope.criterion(Enrollment)))
-    names = [_contains(column, getattr(filters, key), dialect)
-             for key, column in INFIX_FILTERS.items() if getattr(filters, key)]
+    terms = [(column, getattr(filters, key)) for key, column in INFIX_FILTERS.items() if getattr(filters, key)]
     if collect is None:
-        collect = dialect == "postgresql" and any(
-            _rare(column, getattr(filters, key)) for key, column in INFIX_FILTERS.items() if getattr(filters, key))
+        collect = dialect == "postgresql" and any(_rare(column, term) for column, term in terms)
+    # collecting reads the names' indexes; walking the key checks each row cheaply (text_match decides)
+    names = [_contains(column, term, dialect, indexed=True if collect else None) for column, term in terms]
     if names and collect and dialect == "postgresql":
         found = select(func.array_agg(Enrollment.id)).where(scope.criterion(Enrollment), *names).scalar_subquery()
         query = query.where(Enrollment.id == func.any(cast(found, ARRAY(Integer))))  # cast: an array, not a subquery

@@ -78,6 +78,7 @@ def crowded_lists(personas):
     for model in MODELS:
         db.session.execute(text("ANALYZE %s" % model.__tablename__))
     db.session.commit()
+    text_filters._GRAM_FREQUENCIES.clear()  # the statistics of this crowd
     return world
 
 
