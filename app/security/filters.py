@@ -40,7 +40,10 @@ GRAM_COLUMNS = frozenset({
 })
 
 
-FREQUENT = 0.01  # a gram in at least 1 % of a column's rows (ANALYZE's statistics): see text_match
+# A gram in at least this share of a column's rows (ANALYZE's statistics) is checked row by row only (text_match).
+# Measured (bench/list_search_plans.py): with the gram, 杭 (25 % of 50,000 enterprises) took 12–187 ms, 绍兴 (9 %)
+# 1–64 ms, but "2" (every exam plan name) 5.4 s; row by row only, the 9–25 % terms took 117–510 ms.
+FREQUENT = 0.3
 GRAM_STATISTICS_SECONDS = 600  # ANALYZE (autovacuum) changes them: re-read now and then
 _GRAM_FREQUENCIES = {}  # gram index → (time read, {gram: fraction of the rows})
 
@@ -91,7 +94,7 @@ def text_match(column, text, *, prefix=False, suffix=False, case_sensitive=True,
     The ONE rule of every name search: LIKE everywhere, except a 1- or 2-character term on a name column of
     GRAM_COLUMNS on PostgreSQL, which asks for its gram (`zjpx_grams(column) @> ARRAY[term]`, or && of its
     case spellings) so the GIN index of migrations 0014/0015 answers it; same rows as LIKE (tested against it).
-    A term in FREQUENT of the rows (indexed=None decides; True forces the gram) is the per-row check alone
+    A term in FREQUENT (30 %) of the rows (indexed=None decides; True forces the gram) is the per-row check alone
     (strpos / left / right, exact for 1–2 characters): an index cannot make many rows few, and where the
     planner reads the table instead, zjpx_grams computed for each row (~20 µs) made 考核计划审核's count of
     "2" (every plan name) 5.4 s instead of 81 ms on 17,165 exam plans (bench/list_search_plans.py).

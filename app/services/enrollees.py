@@ -31,7 +31,7 @@ from app.models import (
     Worker,
 )
 from app.extensions import db
-from app.security.filters import FREQUENT, gram_frequency, term_grams, text_match
+from app.security.filters import gram_frequency, term_grams, text_match
 from app.services import ServiceError
 from app.validators import mask_id_number, normalize_id_number
 
@@ -64,6 +64,7 @@ MAX_TEXT = 100
 COUNT_CAP = 10000
 DEFAULT_PAGE_SIZE = 20
 QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
+RARE = 0.01  # a 1–2 character term in fewer rows than this is collected at once (scoped_enrollments)
 WALK_TIMEOUT_MS = 400  # default of ENROLLEE_WALK_TIMEOUT_MS: a walk along the key that takes longer is collected
 TIMEOUT_MESSAGE = _l("查询超时：请输入更长的姓名或名称（或加上身份证号、手机号等条件）后重试")
 
@@ -134,8 +135,8 @@ def _contains(column, term, dialect, indexed=None):
 
 
 def _rare(column, term):
-    """A 1–2 character term in less than FREQUENT of `column`'s rows (PostgreSQL): see scoped_enrollments."""
-    return len(term) <= 2 and gram_frequency(column, term) < FREQUENT
+    """A 1–2 character term in less than RARE of `column`'s rows (PostgreSQL): see scoped_enrollments."""
+    return len(term) <= 2 and gram_frequency(column, term) < RARE
 
 
 def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None, collect=None):
