@@ -43,6 +43,8 @@ class Config:
     EXPORT_JOB_STALE_SECONDS = int(os.environ.get("EXPORT_JOB_STALE_SECONDS", 600))
     # 报名人员查询: statement timeout of a text search on PostgreSQL (app/services/enrollees.py guarded())
     ENROLLEE_QUERY_TIMEOUT_MS = int(os.environ.get("ENROLLEE_QUERY_TIMEOUT_MS", 2000))
+    # ... of its first try, the walk along the key; a search slower than this is retried the collecting way
+    ENROLLEE_WALK_TIMEOUT_MS = int(os.environ.get("ENROLLEE_WALK_TIMEOUT_MS", 400))
     # Seconds between certificates in 生成证书: 0 in production; drills and the kill test slow a job with it.
     CERTIFICATE_ISSUE_PAUSE = float(os.environ.get("CERTIFICATE_ISSUE_PAUSE", 0))
     # A 生成证书 job without progress this long is taken as abandoned: pressing 生成证书 queues it again.

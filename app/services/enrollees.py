@@ -22,10 +22,9 @@ from dataclasses import asdict, dataclass, field, fields
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, select, text
+from sqlalchemy import Integer, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.types import Text
 
 from app.models import (
     Certificate, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, TrainingPlan,
@@ -33,7 +32,7 @@ from app.models import (
 )
 from app.models.certificate import CERT_STATUS
 from app.extensions import db
-from app.security.filters import contains
+from app.security.filters import gram_frequency, term_grams, text_match
 from app.services import ServiceError
 from app.validators import mask_id_number, normalize_id_number
 
@@ -66,6 +65,8 @@ MAX_TEXT = 100
 COUNT_CAP = 10000
 DEFAULT_PAGE_SIZE = 20
 QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
+RARE = 0.01  # a 1–2 character term in fewer rows than this is collected at once (scoped_enrollments)
+WALK_TIMEOUT_MS = 400  # default of ENROLLEE_WALK_TIMEOUT_MS: a walk along the key that takes longer is collected
 TIMEOUT_MESSAGE = _l("查询超时：请输入更长的姓名或名称（或加上身份证号、手机号等条件）后重试")
 
 # What a list row / export row reads: enrollment's own columns plus the plan's window (for 培训计划).
@@ -125,52 +126,53 @@ class EnrolleeFilters:
         return bool(self.as_dict())
 
 
-def term_grams(term):
-    """Grams (zjpx_grams of migration 0014) that every value containing `term` has: the term itself when it has
-    1 or 2 characters (what the search asks for), otherwise its distinct character pairs."""
-    if len(term) <= 2:
-        return [term]
-    return sorted({term[i:i + 2] for i in range(len(term) - 1)})
-
-
 def _dialect():
     return db.session.get_bind().dialect.name if has_app_context() else "default"
 
 
-def _contains(column, term, dialect):
-    """`column` contains `term`: LIKE everywhere, except a 1- or 2-character term on PostgreSQL, which asks for
-    its gram (the GIN index of migration 0014 answers it; same rows as LIKE, tested against LIKE)."""
-    like = contains(column, term)  # the one LIKE-escaping rule (app/security/filters.py)
-    if dialect != "postgresql" or len(term) > 2:
-        # 3 characters and more: pg_trgm (migration 0002) indexes the LIKE itself, and the planner estimates it
-        # well. Adding the pairs too made it multiply two estimates of the same rows (10 instead of 10,581 for
-        # 88期) and recompute zjpx_grams on every candidate row (~20 µs each): 220 ms instead of 2 ms.
-        return like
-    # zjpx_grams(column) @> ARRAY[term] is the index condition (exact for 1–2 characters). strpos() beside it is
-    # the cheap per-row filter when the planner walks the primary key instead (zjpx_grams costs ~20 µs a call).
-    # Measured on 1,000,000 rows (bench/search_plans.py, bench/load.py):
-    # - the gram alone: a term found nowhere that the statistics took for a common one was filtered by
-    #   zjpx_grams row by row along the key (> 20 s);
-    # - LIKE beside it: pg_trgm "indexes" a 2-character LIKE by reading its whole index (1,000,000 entries,
-    #   430 ms) and the planner AND-ed that bitmap in (挖掘 at county scope: 1.45 s); LIKE's estimate, multiplied
-    #   with the gram's, also made common terms look rare;
-    # - declaring zjpx_grams expensive (COST 10000) instead made the county's 起重 a 1.6 s bitmap.
-    # strpos is not indexable (no trigram bitmap) and has a neutral estimate.
-    grams = bindparam(None, term_grams(term), type_=ARRAY(Text))
-    return and_(func.zjpx_grams(column).op("@>")(grams), func.strpos(column, term) > 0)
+def _contains(column, term, dialect, indexed=None):
+    """`column` contains `term`: the one name-search rule of app.security.filters.text_match."""
+    return text_match(column, term, dialect=dialect, indexed=indexed)
 
 
-def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None):
-    """SELECT `columns` FROM enrollment JOIN training_plan WHERE <scope> AND <filters> (no order, no limit)."""
+def _rare(column, term):
+    """A 1–2 character term in less than RARE of `column`'s rows (PostgreSQL): see scoped_enrollments."""
+    return len(term) <= 2 and gram_frequency(column, term) < RARE
+
+
+def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None, collect=None):
+    """SELECT `columns` FROM enrollment JOIN training_plan WHERE <scope> AND <filters> (no order, no limit).
+
+    collect (PostgreSQL, text filters): the ids matching scope and text are collected first, and the page reads
+    them by key — `Enrollment.id = ANY(ARRAY(SELECT id … WHERE scope AND names))`. Same rows; only the order of
+    work changes. Measured on 1,000,000 enrollments (bench/search_plans.py): a term that matches many rows of
+    the scope is best found by walking the primary key newest first (a page after a few rows: 培训 1.5 ms, while
+    collecting the county's 22,000 培训 ids took 1 s); a term rare in the scope is best collected (the gram
+    index and the scope's b-tree AND-ed: 鬲鬯 0.1 ms, the county's 台州 institutions 37 ms) — walking the key
+    for it reads the whole city or province (鬲鬯 240–440 ms, 台州 at county scope 660 ms). The planner cannot
+    tell them apart: it estimates a gram missing from the statistics at half the least frequent one listed (plan
+    names are made of a few hundred grams, least 0.9 %: 鬲鬯 looked like 0.44 %), and it takes a name and a
+    region for independent (台州 is 10 % of the province, ~1 % of 西湖区). So: a 1–2 character term in less than
+    1 % of the rows (_rare, from the statistics) is collected at once (collect=None decides); for the others
+    fetch_page walks first under a short timeout and collects when the walk runs into it (guarded). (Resolving a name against
+    training_plan / enterprise first was the other idea: it would match the current name, not the name the
+    enrollment recorded, which differs after a rename.)
+    """
     today = today or datetime.date.today()
     dialect = dialect or _dialect()
     query = (select(*columns).select_from(Enrollment)
              .join(TrainingPlan, TrainingPlan.id == Enrollment.plan_id)
              .where(scope.criterion(Enrollment)))
-    for key, column in INFIX_FILTERS.items():
-        value = getattr(filters, key)
-        if value:
-            query = query.where(_contains(column, value, dialect))
+    terms = [(column, getattr(filters, key)) for key, column in INFIX_FILTERS.items() if getattr(filters, key)]
+    if collect is None:
+        collect = dialect == "postgresql" and any(_rare(column, term) for column, term in terms)
+    # collecting reads the names' indexes; walking the key checks each row cheaply (text_match decides)
+    names = [_contains(column, term, dialect, indexed=True if collect else None) for column, term in terms]
+    if names and collect and dialect == "postgresql":
+        found = select(func.array_agg(Enrollment.id)).where(scope.criterion(Enrollment), *names).scalar_subquery()
+        query = query.where(Enrollment.id == func.any(cast(found, ARRAY(Integer))))  # cast: an array, not a subquery
+    else:
+        query = query.where(*names)
     if filters.id_number:
         query = query.where(Enrollment.id_number == filters.id_number)
     if filters.mobile:
@@ -289,13 +291,27 @@ def fetch_rows(session, scope, filters, *, limit, after=None, today=None):
     return session.connection().execute(query.order_by(Enrollment.id.desc()).limit(limit)).all()
 
 
-def _timeout_ms():
-    if has_app_context():
-        return int(current_app.config.get("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS))
-    return QUERY_TIMEOUT_MS
+def _config_ms(name, default):
+    return int(current_app.config.get(name, default)) if has_app_context() else default
 
 
-def guarded(session, filters, run):
+def _under_timeout(session, milliseconds, run):
+    """run() under SET LOCAL statement_timeout in a savepoint, the previous timeout put back afterwards."""
+    with session.begin_nested():
+        previous = session.execute(text(
+            "SELECT p.prev, set_config('statement_timeout', :ms, true) "
+            "FROM (SELECT current_setting('statement_timeout') AS prev OFFSET 0) AS p"),
+            {"ms": str(milliseconds)}).scalar_one()
+        result = run()
+        session.execute(text("SELECT set_config('statement_timeout', :prev, true)"), {"prev": previous})
+    return result
+
+
+def _cancelled(error):
+    return getattr(error.orig, "sqlstate", None) == "57014"  # query_canceled
+
+
+def guarded(session, filters, run, collected=None):
     """run() — and on PostgreSQL with a text filter, under SET LOCAL statement_timeout in a savepoint.
 
     The gram indexes make the searches fast; this is the guard for whatever still is not (a term made of the
@@ -303,20 +319,26 @@ def guarded(session, filters, run):
     ENROLLEE_QUERY_TIMEOUT_MS and the operator is asked for a longer term, instead of a page that takes a
     minute and holds a database core. The savepoint keeps the request's transaction usable after a cancel;
     the previous timeout is put back afterwards (SET LOCAL would otherwise last until the commit).
+
+    collected (the same query with collect=True, see scoped_enrollments): run() then only gets
+    ENROLLEE_WALK_TIMEOUT_MS — a walk along the key that has not filled the page by then is reading a scope
+    where the term is rare — and collected() gets the rest of the guard.
     """
     if not any(getattr(filters, key) for key in INFIX_FILTERS) or session.get_bind().dialect.name != "postgresql":
         return run()
+    limit = _config_ms("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS)
     try:
-        with session.begin_nested():
-            previous = session.execute(text(
-                "SELECT p.prev, set_config('statement_timeout', :ms, true) "
-                "FROM (SELECT current_setting('statement_timeout') AS prev OFFSET 0) AS p"),
-                {"ms": str(_timeout_ms())}).scalar_one()
-            result = run()
-            session.execute(text("SELECT set_config('statement_timeout', :prev, true)"), {"prev": previous})
-        return result
+        if collected is not None:
+            walk = min(_config_ms("ENROLLEE_WALK_TIMEOUT_MS", WALK_TIMEOUT_MS), limit)
+            try:
+                return _under_timeout(session, walk, run)
+            except OperationalError as error:
+                if not _cancelled(error):
+                    raise
+            run = collected
+        return _under_timeout(session, limit, run)
     except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == "57014":  # query_canceled
+        if _cancelled(error):
             raise ServiceError(TIMEOUT_MESSAGE) from None
         raise
 
@@ -328,28 +350,35 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
     statement timeout raises ServiceError(TIMEOUT_MESSAGE) (see guarded()).
     """
     today = today or datetime.date.today()
-    query = scoped_enrollments(scope, filters, today=today)
     after, before = _int_or_none(after), _int_or_none(before)
+
+    def rows(collect):
+        query = scoped_enrollments(scope, filters, today=today, collect=collect)
+        if before is not None:
+            query = query.where(Enrollment.id > before).order_by(Enrollment.id.asc())
+        else:
+            query = query.where(Enrollment.id < after) if after is not None else query
+            query = query.order_by(Enrollment.id.desc())
+        return session.execute(query.limit(page_size + 1)).all()
+
+    found = guarded(session, filters, lambda: rows(None), lambda: rows(True))
+    more = len(found) > page_size
     if before is not None:
-        rows = guarded(session, filters, lambda: session.execute(
-            query.where(Enrollment.id > before).order_by(Enrollment.id.asc()).limit(page_size + 1)).all())
-        more = len(rows) > page_size
-        rows = list(reversed(rows[:page_size]))
-        return Page([EnrolleeRow.from_row(r, today) for r in rows], page_size, has_next=True, has_prev=more)
-    if after is not None:
-        query = query.where(Enrollment.id < after)
-    rows = guarded(session, filters, lambda: session.execute(
-        query.order_by(Enrollment.id.desc()).limit(page_size + 1)).all())
-    more = len(rows) > page_size
-    return Page([EnrolleeRow.from_row(r, today) for r in rows[:page_size]], page_size, has_next=more,
+        found = list(reversed(found[:page_size]))
+        return Page([EnrolleeRow.from_row(r, today) for r in found], page_size, has_next=True, has_prev=more)
+    return Page([EnrolleeRow.from_row(r, today) for r in found[:page_size]], page_size, has_next=more,
                 has_prev=after is not None)
 
 
 def count(session, scope, filters, cap=COUNT_CAP, today=None):
     """(number of matching rows, exact?) — counting stops at `cap` + 1 rows, so it stays cheap."""
-    inner = scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today).limit(cap + 1).subquery()
-    number = guarded(session, filters, lambda: session.execute(select(func.count()).select_from(inner)).scalar_one())
-    return (cap, False) if number > cap else (number, True)
+    def number(collect):
+        inner = scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today,
+                                   collect=collect).limit(cap + 1).subquery()
+        return session.execute(select(func.count()).select_from(inner)).scalar_one()
+
+    found = guarded(session, filters, lambda: number(None), lambda: number(True))
+    return (cap, False) if found > cap else (found, True)
 
 
 # --- 详情 -----------------------------------------------------------------------------------------
