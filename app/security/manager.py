@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired
 from app.extensions import db
 from app.security.labels import permissions_markup, role_label
 from app.security.models import AppUser
+from app.security.permission_cache import PermissionCacheMixin
 from app.services import ServiceError
 
 SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
@@ -127,8 +128,9 @@ def too_many_login_attempts(_request_limit):
     return make_response(render_template("error.html", code=429, message=message), 429)
 
 
-class AppSecurityManager(SecurityManager):
-    """FAB's manager with our user model and views; every way in goes through accounts.authenticate."""
+class AppSecurityManager(PermissionCacheMixin, SecurityManager):
+    """FAB's manager with our user model and views; every way in goes through accounts.authenticate; permission
+    checks read the user's grants once per request (permission_cache)."""
 
     user_model = AppUser
     authdbview = LoginView
