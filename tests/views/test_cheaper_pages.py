@@ -1,5 +1,6 @@
-"""Issue 14: the side menu is rendered once per (grants, language, current entry) and permissions are read once per
-request — and neither ever shows one user's menu or rights to another, nor outlives a role change."""
+"""Issue 14, cheaper pages: the side menu is rendered once per (grants, language, current entry) and permissions are
+read once per request — neither ever shows one user's menu or rights to another, nor outlives a role change — and
+a list reads its related rows per page, not per row."""
 import re
 
 from flask import render_template_string
@@ -7,6 +8,7 @@ from flask_babel import force_locale
 from sqlalchemy import event
 
 from app.extensions import db
+from tests import factories
 from app.views.menu_cache import EXTENSION
 
 
@@ -111,8 +113,8 @@ def test_the_current_entry_is_marked_in_the_cached_menu(personas, login):
     assert re.search(r'<li class="side-home active">', client.get("/").text)
 
 
-def test_permissions_are_read_once_per_request(app, personas, login):
-    client = login(personas.city)
+def statements_of(app, client, path):
+    """The SQL statements a GET of path sends."""
     statements = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -122,10 +124,15 @@ def test_permissions_are_read_once_per_request(app, personas, login):
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        response = client.get("/trainingplanreview/all/list/")  # the view's check, the widgets' checks, the menu
+        assert client.get(path).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
+    return statements
+
+
+def test_permissions_are_read_once_per_request(app, personas, login):
+    # the view's own check, the list widgets' checks and the menu
+    statements = statements_of(app, login(personas.city), "/trainingplanreview/all/list/")
     assert len([s for s in statements if "ab_permission_view" in s]) == 1
     assert not [s for s in statements if re.search(r"FROM ab_(role|group)\b", s)]  # FAB's roles and groups queries
 
@@ -137,3 +144,20 @@ def test_template_translations_follow_force_locale_and_keep_newstyle_formatting(
             assert render_template_string('{{ _("报名人员查询") }}') == "Enrollee Search"
         assert render_template_string('{{ _("报名人员查询") }}') == "报名人员查询"
         assert render_template_string('{{ _("共 %(n)d 条", n=3) }}|{{ _("100%%") }}') == "共 3 条|100%"
+
+
+def test_a_review_list_reads_the_related_rows_of_a_page_at_once(app, personas, login):
+    p = personas
+    client = login(p.city)
+
+    def add_exam_plan():  # each on its own training plan: the 培训计划 column differs on every row
+        plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
+        return factories.exam_plan(plan, state="submitted", owner=p.inst_a_user)
+
+    add_exam_plan()
+    one_row = len(statements_of(app, client, "/examplanreview/all/list/"))
+    names = [add_exam_plan().plan.name for _ in range(3)]
+    statements = statements_of(app, client, "/examplanreview/all/list/")
+    assert len(statements) == one_row, statements
+    page = client.get("/examplanreview/all/list/").text
+    assert all(name in page for name in names)
