@@ -46,17 +46,14 @@ def forget_granted_permissions(_exception=None):
 
 
 class PermissionCacheMixin:
-    """For the SecurityManager: FAB's per-check queries answered from granted_permissions().
-
-    Built-in roles (FAB_ROLES, defined in config rather than in the database) and users without an id keep
-    FAB's own path.
-    """
+    """For the SecurityManager: FAB's per-check queries answered from granted_permissions()."""
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
         current_app.teardown_request(forget_granted_permissions)
 
     def _reads_grants(self, user):
+        # Built-in roles (FAB_ROLES, in config rather than in the database) and users without an id: FAB's own path.
         return not self.builtin_roles and user is not None and getattr(user, "id", None) is not None
 
     def _has_view_access(self, user, permission_name, view_name):
