@@ -54,9 +54,12 @@ def create_app(config_name=None, **overrides):
     init_celery(app)
     from app import cli, web
     from app.security import headers
+    from app.views import menu_cache, template_i18n
 
     cli.register(app)
     web.register(app)
+    menu_cache.register(app)
+    template_i18n.register(app)
     headers.register(app)
     return app
 

@@ -14,6 +14,11 @@ it and thinks 1–3 s: 报名人员查询 without filters, by exact 身份证号
 the review lists. Prints per page kind: requests, errors, median, p95, max and requests/s; and the load
 average at the start and the end. Loopback only; every process it starts is stopped at the end.
 
+`--saturate` measures throughput at saturation instead: a closed loop without think time — each of `--users`
+operators (16 by default, at most 64) sends its next request as soon as the previous one is answered — so the
+servers are never idle and requests/s per page kind and in total is what they can serve. The load generator
+runs on the same machine and its own CPU time is printed (on 2 cores it takes a share the servers do not get).
+
 AUTH_RATE_LIMIT is raised for the run (50 operators log in from one address within seconds).
 """
 import argparse
@@ -104,8 +109,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Operator(threading.Thread):
-    def __init__(self, number, base_url, rows, deadline, results, lock, seed):
+    def __init__(self, number, base_url, rows, deadline, results, lock, seed, think=(1, 3)):
         super().__init__(daemon=True)
+        self.think = think  # seconds between an answer and the next request; None: at once (saturation)
         self.account = ACCOUNTS[number % len(ACCOUNTS)]
         self.base_url, self.rows, self.deadline = base_url, rows, deadline
         self.results, self.lock = results, lock
@@ -152,7 +158,8 @@ class Operator(threading.Thread):
             elapsed = (time.perf_counter() - started) * 1000
             with self.lock:
                 self.results.append((kind, elapsed, error, time.time()))
-            time.sleep(self.rng.uniform(1, 3))
+            if self.think:
+                time.sleep(self.rng.uniform(*self.think))
 
 
 def start_processes(args, tmp):
@@ -165,7 +172,7 @@ def start_processes(args, tmp):
     for node in range(args.nodes):
         log = open(os.path.join(tmp, "web%d.log" % node), "ab")
         processes.append(subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "-w", str(args.web_workers), "-b", "%s:%d" % (HOST, args.port + node),
+            [os.path.join(BIN, "gunicorn"), *gunicorn_options(args), "-b", "%s:%d" % (HOST, args.port + node),
              "--timeout", "60", "--chdir", args.root, "run:app"],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
         log = open(os.path.join(tmp, "worker%d.log" % node), "ab")
@@ -175,6 +182,16 @@ def start_processes(args, tmp):
             env=env, cwd=args.root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True))
     return processes
+
+
+def gunicorn_options(args):
+    """Worker options of each web process: `--web-workers` processes; with `--threads` above 1 the gthread worker
+    (threads share a process, so a thread waiting for PostgreSQL leaves the CPU to another without another copy
+    of the app in memory, and connections are kept alive `--keepalive` seconds between requests)."""
+    options = ["-w", str(args.web_workers)]
+    if args.threads > 1:
+        options += ["-k", "gthread", "--threads", str(args.threads), "--keep-alive", str(args.keepalive)]
+    return options
 
 
 def stop_processes(processes):
@@ -223,16 +240,23 @@ def report(results, duration, operators):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="the bench database (postgresql+psycopg://…)")
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--users", type=int, help="simulated operators (default 50; with --saturate 16)")
+    parser.add_argument("--saturate", action="store_true",
+                        help="closed loop without think time: throughput at saturation")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load after the logins")
     parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="web processes (ports) and workers")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers per web process")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers per web process")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
+    parser.add_argument("--keepalive", type=int, default=5, help="gthread: seconds a connection is kept open")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--root", default=ROOT, help="the checkout whose app is served (e.g. an older commit "
                         "unpacked with git archive, for the figures before a change)")
     args = parser.parse_args()
-    args.users, args.duration = max(1, min(args.users, 200)), max(5, min(args.duration, 600))
+    if args.users is None:
+        args.users = 16 if args.saturate else 50
+    args.users = max(1, min(args.users, 64 if args.saturate else 200))
+    args.duration = max(5, min(args.duration, 600))
 
     import tempfile
 
@@ -240,9 +264,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="zjpx-load-")
     print("load average at start: %s" % load_average(), flush=True)
     print("app: %s" % args.root)
-    print("%d web process(es) × %d gunicorn workers on ports %s, %d celery worker(s), %d operators, %d s; logs in %s"
-          % (args.nodes, args.web_workers, ", ".join(str(args.port + n) for n in range(args.nodes)), args.nodes,
-             args.users, args.duration, tmp), flush=True)
+    print("%d web process(es) × gunicorn %s on ports %s, %d celery worker(s), %d operators (%s), %d s; logs in %s"
+          % (args.nodes, " ".join(gunicorn_options(args)), ", ".join(str(args.port + n) for n in range(args.nodes)),
+             args.nodes, args.users, "no think time: saturation" if args.saturate else "think 1–3 s",
+             args.duration, tmp), flush=True)
     processes = start_processes(args, tmp)
     try:
         for node in range(args.nodes):
@@ -252,13 +277,15 @@ def main():
         start = time.time() + warmup
         deadline = start + args.duration
         operators = [Operator(n, "http://%s:%d" % (HOST, args.port + n % args.nodes), rows, deadline, results, lock,
-                              seed=n) for n in range(args.users)]
+                              seed=n, think=None if args.saturate else (1, 3)) for n in range(args.users)]
+        generator_cpu = time.process_time()
         for operator in operators:
             operator.start()
         for operator in operators:
             operator.join(timeout=max(1, deadline - time.time() + 40))
         measured = [r for r in results if r[3] >= start]
         report(measured, args.duration, operators)
+        print("load generator CPU: %.1f s of %d s" % (time.process_time() - generator_cpu, args.duration + warmup))
     finally:
         stop_processes(processes)
     print("load average at end: %s" % load_average())

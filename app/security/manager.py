@@ -24,6 +24,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.models.user import AppUser
 from app.security.labels import permissions_markup, role_label
+from app.security.permission_cache import PermissionCacheMixin
 
 SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
 # What an account that must change its password may still open (plus static files).
@@ -134,8 +135,9 @@ def too_many_login_attempts(_request_limit):
     return make_response(render_template("error.html", code=429, message=message), 429)
 
 
-class AppSecurityManager(SecurityManager):
-    """FAB's manager with our user model and views; every way in goes through accounts.authenticate."""
+class AppSecurityManager(PermissionCacheMixin, SecurityManager):
+    """FAB's manager with our user model and views; every way in goes through accounts.authenticate; permission
+    checks read the user's grants once per request (permission_cache)."""
 
     # The account verbs (app.services.accounts) sit a layer above security: create_app hands them in before
     # FAB builds this manager, so the login checks live once, in the service, without an import running up.

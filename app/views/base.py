@@ -19,6 +19,7 @@ from app.models import Institution, Worker
 from app.security.filters import contains
 from app.security.scope import INT_MAX, INT_MIN, current_scope
 from app.services import ServiceError, audit
+from app.views.list_preload import preload_many_to_one
 
 
 def display_value(value):
@@ -189,7 +190,9 @@ class ScopedModelView(ModelView):
         limit = current_app.config.get("LIST_PAGE_SIZE_MAX", 100)
         page_size = page_size or self.page_size
         page_size = max(1, min(int(page_size), limit))
-        return super()._get_list_widget(filters, page_size=page_size, **kwargs)
+        widgets = super()._get_list_widget(filters, page_size=page_size, **kwargs)
+        preload_many_to_one(db.session, self.datamodel.obj, widgets["list"].template_args.get("pks"), self.list_columns)
+        return widgets
 
     @expose("/download/<string:filename>")
     @has_access
