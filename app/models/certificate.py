@@ -1,6 +1,6 @@
 """Certificates, their number sequences, generation jobs and the push outbox."""
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
 
@@ -14,13 +14,20 @@ class Certificate(TimestampMixin, Model):
     """证书: one per enrollment and exam plan; the number is unique and gap-free per sequence."""
 
     __tablename__ = "certificate"
-    __table_args__ = (UniqueConstraint("enrollment_id", "exam_plan_id", name="uq_certificate_enrollment_exam"),)
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "exam_plan_id", name="uq_certificate_enrollment_exam"),
+        *(Index("ix_certificate_%s" % column, column, postgresql_ops={column: "text_pattern_ops"})
+          for column in ("inst_region_code", "ent_region_code")),
+    )
     id = Column(Integer, primary_key=True)
     number = Column(String(32), nullable=False, unique=True)
     worker_id = Column(Integer, ForeignKey("worker.id"), nullable=False, index=True)
     enrollment_id = Column(Integer, ForeignKey("enrollment.id"), nullable=False, index=True)
     exam_plan_id = Column(Integer, ForeignKey("exam_plan.id"), nullable=False, index=True)
     institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
+    # The enrollment's region codes, copied at issue: department scope reads them from the row (migration 0016).
+    inst_region_code = Column(String(6))
+    ent_region_code = Column(String(6))
     trade_code = Column(String(10), nullable=False)
     skill_level = Column(String(50), nullable=False)
     issue_date = Column(Date, nullable=False)

@@ -130,11 +130,13 @@ def issue_batch(exam, plan, enrollment_ids, issue_date):
     todo = [enrollment_id for enrollment_id in enrollment_ids if enrollment_id not in have]
     if not todo:
         return 0
-    worker_of = dict(db.session.execute(select(Enrollment.id, Enrollment.worker_id)
-                                        .where(Enrollment.id.in_(todo))).all())
+    enrolled = {row.id: row for row in db.session.execute(
+        select(Enrollment.id, Enrollment.worker_id, Enrollment.inst_region_code, Enrollment.ent_region_code)
+        .where(Enrollment.id.in_(todo)))}
     db.session.execute(insert(Certificate), [dict(
-        number=certificate_number(exam, plan.trade_code, last + n, year), worker_id=worker_of[enrollment_id],
-        enrollment_id=enrollment_id, exam_plan_id=exam.id, institution_id=exam.institution_id,
+        number=certificate_number(exam, plan.trade_code, last + n, year), worker_id=enrolled[enrollment_id].worker_id,
+        enrollment_id=enrollment_id, inst_region_code=enrolled[enrollment_id].inst_region_code,
+        ent_region_code=enrolled[enrollment_id].ent_region_code, exam_plan_id=exam.id, institution_id=exam.institution_id,
         trade_code=plan.trade_code, skill_level=plan.skill_level, issue_date=issue_date, status="generated",
     ) for n, enrollment_id in enumerate(todo, start=1)])
     next_value(CertificateSequence, key, step=len(todo))
