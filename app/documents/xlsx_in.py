@@ -129,6 +129,15 @@ def inspect_package(data, *, max_bytes, max_rows, filename=""):
     return package
 
 
+def cell_text(value):
+    """A cell as the text a person typed: None → "", 13800000000.0 → "13800000000", surrounding blanks removed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def _too_many(max_rows):
     return WorkbookRefused("行数超过上限 %d 行，请分批导入或核对是否为本系统的模板" % max_rows)
 

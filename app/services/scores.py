@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.documents.xlsx_in import WorkbookRefused, read_workbook
+from app.documents.xlsx_in import WorkbookRefused, cell_text, read_workbook
 from app.documents.xlsx_out import XLSX_MIMETYPE as XLSX_MIME, append_row, clean_cell, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, ExamCandidate, Score, ScoreReport
@@ -144,14 +144,6 @@ def _fmt(value):
     return str(value.quantize(Decimal(1))) if value == value.to_integral() else str(value.normalize())
 
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _score(value, column, row, problems):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -161,10 +153,10 @@ def _score(value, column, row, problems):
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        problems.append(ImportProblem(row, column, "成绩必须是数字，不能填写“%s”" % _text(value)[:20]))
+        problems.append(ImportProblem(row, column, "成绩必须是数字，不能填写“%s”" % cell_text(value)[:20]))
         return None
     if not number.is_finite() or number < 0 or number > 100:
-        problems.append(ImportProblem(row, column, "成绩必须在 0–100 之间，不能是 %s" % _text(value)[:20]))
+        problems.append(ImportProblem(row, column, "成绩必须在 0–100 之间，不能是 %s" % cell_text(value)[:20]))
         return None
     if number != number.quantize(Decimal("0.01")):
         problems.append(ImportProblem(row, column, "成绩最多保留两位小数"))
@@ -209,7 +201,7 @@ def parse(exam, data, filename=""):
 
 def _check_header(read, marked):
     """Refuse an empty file, a header other than the template's (one trailing 错误信息 column allowed) and no rows."""
-    trimmed = [_text(v) for v in read.header]
+    trimmed = [cell_text(v) for v in read.header]
     while trimmed and not trimmed[-1]:
         trimmed.pop()
     if not trimmed and not read.rows:
@@ -226,7 +218,7 @@ def _parse_row(row, values, formulas, by_ticket, seen):
     """(problems, scores dict or None) of one data row; `seen` collects the tickets read so far."""
     values = (values + [None] * len(HEADERS))[:len(HEADERS)]
     problems = [ImportProblem(row, HEADERS[i], "单元格含公式，请直接填写数值") for i in formulas if i < len(HEADERS)]
-    ticket, name, id_number = _text(values[0]), _text(values[1]), _text(values[2]).upper()
+    ticket, name, id_number = cell_text(values[0]), cell_text(values[1]), cell_text(values[2]).upper()
     entry = by_ticket.get(ticket)
     if not ticket:
         problems.append(ImportProblem(row, "准考证号", "准考证号不能为空"))
@@ -237,16 +229,16 @@ def _parse_row(row, values, formulas, by_ticket, seen):
     else:
         seen[ticket] = row
         _candidate, enrollment = entry
-        if name != _text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
+        if name != cell_text(clean_cell(enrollment.worker_name)):  # as the template wrote it (controls removed)
             problems.append(ImportProblem(row, "姓名", "姓名与考生名单不一致（应为：%s）" % enrollment.worker_name))
         if id_number != enrollment.id_number.upper():
             problems.append(ImportProblem(row, "身份证号", "身份证号与考生名单不一致"))
-    absent_text = _text(values[5])
+    absent_text = cell_text(values[5])
     if absent_text not in ABSENT_VALUES:
         problems.append(ImportProblem(row, "是否缺考", "只能填写“是”或“否”"))
     absent = ABSENT_VALUES.get(absent_text, False)
     theory, practical = _row_scores(row, values, formulas, absent, problems)
-    remark = _text(values[6])
+    remark = cell_text(values[6])
     if len(remark) > 255:
         problems.append(ImportProblem(row, "备注", "备注不能超过255个字"))
     if problems:
@@ -262,12 +254,12 @@ def _row_scores(row, values, formulas, absent, problems):
     scores = []
     for i, column in ((3, "理论成绩"), (4, "实操成绩")):
         if absent:
-            if _text(values[i]):
+            if cell_text(values[i]):
                 problems.append(ImportProblem(row, column, "缺考考生不能填写成绩"))
             scores.append(None)
         elif column in formula_columns:
             scores.append(None)  # already reported as a formula
-        elif not _text(values[i]):
+        elif not cell_text(values[i]):
             problems.append(ImportProblem(row, column, "未填写成绩（缺考请在“是否缺考”填写“是”）"))
             scores.append(None)
         else:

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.documents.xlsx_in import WorkbookRefused, read_workbook
+from app.documents.xlsx_in import WorkbookRefused, cell_text, read_workbook
 from app.documents.xlsx_out import append_row, marked_workbook
 from app.extensions import db
 from app.models import Enrollment, Enterprise, UploadedFile, Worker
@@ -68,17 +68,9 @@ def mask_name(name):
 
 # --- validation ----------------------------------------------------------------------------------
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def education_value(text):
     """The dictionary value for a 学历 given by value or by label (enabled items only), or None."""
-    text = _text(text)
+    text = cell_text(text)
     if not text:
         return None
     for value, label in dictionaries.items(EDUCATION_DICT):
@@ -97,20 +89,20 @@ def check_fields(data, *, partial=False, current=None):
             errors["id_number"] = problem
         values["id_number"] = id_number
     if not partial or "name" in data:
-        name = _text(data.get("name"))
+        name = cell_text(data.get("name"))
         if not name:
             errors["name"] = "请填写姓名"
         elif len(name) > 50:
             errors["name"] = "姓名不能超过50个字"
         values["name"] = name
     if not partial or "mobile" in data:
-        mobile = normalize_mobile(_text(data.get("mobile")))
+        mobile = normalize_mobile(cell_text(data.get("mobile")))
         problem = check_mobile(mobile)
         if problem:
             errors["mobile"] = problem
         values["mobile"] = mobile
     if not partial or "education" in data:
-        raw = _text(data.get("education"))
+        raw = cell_text(data.get("education"))
         value = education_value(raw)
         if value is None and raw and current is not None and raw == current:
             value = raw  # a since-disabled 学历 stays on the record that has it
@@ -329,7 +321,7 @@ def _load_rows(file_storage):
                              max_bytes=upload_limit_bytes())
     except WorkbookRefused as refused:
         raise ServiceError("文件“%s”未导入：%s" % (filename, refused.reason))
-    header = [_text(cell) for cell in read.header]
+    header = [cell_text(cell) for cell in read.header]
     while header and not header[-1]:
         header.pop()
     if header and header[-1].startswith(ERROR_HEADER):  # the error workbook, corrected, comes back as it is
@@ -355,7 +347,7 @@ def import_workers(enterprise_id, file_storage, *, user=None):
     read = _load_rows(file_storage)
     rows = [(number, (list(values) + [None] * 4)[:4], formulas) for number, values, formulas in read.rows]
     errors, parsed, seen = [], [], {}
-    numbers = {normalize_id_number(_text(values[0])) for _number, values, _f in rows}
+    numbers = {normalize_id_number(cell_text(values[0])) for _number, values, _f in rows}
     existing = {w.id_number: w for w in db.session.execute(
         select(Worker).where(Worker.id_number.in_([n for n in numbers if n]))).scalars()}
     for number, values, formulas in rows:
@@ -363,7 +355,7 @@ def import_workers(enterprise_id, file_storage, *, user=None):
         row_errors = []
         if isinstance(raw["id_number"], (int, float)):
             row_errors.append(("id_number", "身份证号请按文本格式填写（数字格式会丢失末位）"))
-        cleaned, problems = check_fields({name: _text(value) for name, value in raw.items()})
+        cleaned, problems = check_fields({name: cell_text(value) for name, value in raw.items()})
         for index in sorted(i for i in formulas if i < len(FIELDS)):  # the formula, not "请填写…", is the reason
             problems[FIELDS[index]] = "单元格含公式，请直接填写%s" % LABELS[FIELDS[index]]
         row_errors += list(problems.items())
