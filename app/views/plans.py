@@ -169,6 +169,10 @@ class TradeSelectField(DictSelectField):
     below with what is missing (a plan for them could not be saved). The plan's current trade stays choosable."""
 
     def _load_choices(self):
+        grouped = getattr(self, "_grouped_choices", None)
+        if grouped is not None:  # rendering asks has_groups() and iter_choices(), validation once more: one lookup
+            self.choices = grouped
+            return
         super()._load_choices()
         institution_id = current_scope().institution_id
         if not institution_id:
@@ -182,7 +186,7 @@ class TradeSelectField(DictSelectField):
                                                  missing="；".join(missing[c.value])),
                                 render_kw={"disabled": True}, optgroup=gettext("不可选：师资及考评员不足"))
                    for c in trades if missing[c.value] and c.value != current]
-        self.choices = [blank] + ready + unready
+        self.choices = self._grouped_choices = [blank] + ready + unready
 
     def has_groups(self):
         self._load_choices()  # the widget asks before it iterates: the groups exist once the choices are read

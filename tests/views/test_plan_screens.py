@@ -118,6 +118,26 @@ def test_unstaffed_trade_lists_what_is_missing(personas, login):
     assert "工种“钢筋工”的职业理论知识培训师资不少于1人，现有0人" in response.text
 
 
+def test_the_trade_readiness_is_looked_up_once_per_form(personas, login, monkeypatch):
+    """Rendering asks the 工种 field for its groups and its choices, validation once more: one staffing lookup."""
+    from app.services import staffing
+    from app.views import plans as plan_views
+
+    calls = []
+
+    def counted(institution_id, trades):
+        calls.append(institution_id)
+        return staffing.gaps_by_trade(institution_id, trades)
+
+    monkeypatch.setattr(plan_views, "gaps_by_trade", counted)
+    client = login(personas.inst_a_user)
+    assert "师资及考评员满足要求" in client.get(OWN + "/add").text
+    assert calls == [personas.inst_a.id]
+    calls.clear()
+    client.post(OWN + "/add", data=_form(name=""))  # refused: validated, then the form is shown again
+    assert calls == [personas.inst_a.id]
+
+
 def test_cancelled_institution_cannot_add(personas, login):
     p = personas
     client = login(p.inst_a_user)  # logged in before the 注销
