@@ -143,6 +143,22 @@ def issue_batch(exam, plan, enrollment_ids, issue_date):
     return len(todo)
 
 
+ISSUE_ATTEMPTS = 3
+
+
+def _issue_and_commit(exam, plan, enrollment_ids, issue_date):
+    """One batch in its own transaction; a batch that lost a race is retried (each retry sees the winner's rows)."""
+    for attempt in range(1, ISSUE_ATTEMPTS + 1):
+        try:
+            created = issue_batch(exam, plan, enrollment_ids, issue_date)
+            db.session.commit()  # releases the sequence row: the other worker's batch goes next
+            return created
+        except IntegrityError:  # issued meanwhile under another sequence row (a job running over New Year)
+            db.session.rollback()  # the numbers are given back with the lock; the check sees the other's rows
+            if attempt == ISSUE_ATTEMPTS:
+                raise
+
+
 def run_job(job_id):
     """Body of the 生成证书 task: idempotent, resumable, safe with several workers (commit per batch)."""
     job = db.session.get(CertificateJob, job_id)
@@ -162,13 +178,7 @@ def run_job(job_id):
     pause = current_app.config["CERTIFICATE_ISSUE_PAUSE"]
     size = 1 if pause else ISSUE_BATCH
     for start in range(0, len(wanted), size):
-        try:
-            created += issue_batch(exam, plan, wanted[start:start + size], issue_date)
-            db.session.commit()  # releases the sequence row: the other worker's batch goes next
-        except IntegrityError:  # issued meanwhile under another sequence row (a job running over New Year)
-            db.session.rollback()  # the numbers are given back with the lock; the check sees the other's rows
-            created += issue_batch(exam, plan, wanted[start:start + size], issue_date)
-            db.session.commit()
+        created += _issue_and_commit(exam, plan, wanted[start:start + size], issue_date)
         done = db.session.execute(select(func.count(Certificate.id)).where(Certificate.exam_plan_id == exam.id)).scalar()
         db.session.execute(update(CertificateJob).where(CertificateJob.id == job_id).values(done=done))
         db.session.commit()

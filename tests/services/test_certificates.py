@@ -100,6 +100,34 @@ def test_resume_after_a_crash_finishes_without_duplicates_or_gaps(personas):
     assert db.session.get(CertificateJob, job.id).status == "finished"
 
 
+@pytest.mark.parametrize("lost_races, finishes", [(2, True), (3, False)])
+def test_a_batch_that_loses_a_race_is_retried_a_bounded_number_of_times(personas, monkeypatch, lost_races, finishes):
+    from sqlalchemy.exc import IntegrityError
+
+    p = personas
+    exam = approved_exam(p, count=5)
+    job = CertificateJob(exam_plan_id=exam.id, status="pending", total=0, done=0)
+    db.session.add(job)
+    db.session.commit()
+    real_issue, attempts = certificate_service.issue_batch, []
+
+    def racing(*args):
+        attempts.append(1)
+        if len(attempts) <= lost_races:
+            real_issue(*args)  # half written, then the other worker's row wins: everything is rolled back
+            raise IntegrityError("INSERT", {}, Exception("uq_certificate_enrollment_exam"))
+        return real_issue(*args)
+
+    monkeypatch.setattr(certificate_service, "issue_batch", racing)
+    if finishes:
+        assert certificate_service.run_job(job.id) == 4
+        assert serials(exam) == [1, 2, 3, 4] and db.session.get(CertificateJob, job.id).status == "finished"
+    else:
+        with pytest.raises(IntegrityError):
+            certificate_service.run_job(job.id)
+        assert serials(exam) == [] and len(attempts) == certificate_service.ISSUE_ATTEMPTS
+
+
 def test_numbering_continues_per_institution_and_trade_and_rolled_back_numbers_are_reused(personas):
     p = personas
     a = approved_exam(p, count=3, rng_seed=2)
