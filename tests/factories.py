@@ -5,14 +5,17 @@ from types import SimpleNamespace
 
 import random
 
-from app.demo import add_staff_roster, make_uscc
+from sqlalchemy import select
+
+from app.demo import add_staff_roster, make_id_number, make_uscc
 from app.extensions import db
-from app.models import Department, Enterprise, Institution, ScoreReport, ExamPlan, TrainingPlan
-from app.services import accounts, review
+from app.models import AppUser, Department, Enterprise, Institution, ScoreReport, TrainingPlan, Worker
+from app.services import accounts, enrollment, exams, review, workers
 from app.services.institutions import allocate_institution_code
 
 PASSWORD = "Passw0rd1"
 _seq = itertools.count(1)
+_rng = random.Random(16)
 
 
 def department(name, region_code, username):
@@ -67,18 +70,58 @@ def training_plan(inst, *, name=None, state="draft", owner=None, reviewer=None, 
 
 
 def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
-    from app.services.exams import _next_serial
+    """An exam plan of the approved `plan` made with 新增考核计划, starting with no examinees (callers add theirs)."""
+    from tests import exam_helpers
 
-    now = datetime.datetime.now().replace(microsecond=0)
-    # The institution's next serial of the year, as the service allocates it (a process-wide counter would pass
-    # 999, the most a year allows, once enough tests ran in one process).
-    exam = ExamPlan(institution_id=plan.institution_id, plan_id=plan.id, name=plan.name + "考核", year=now.year,
-                    serial=_next_serial(plan.institution_id, now.year), theory_start=now, theory_end=now, practical_start=now, practical_end=now,
-                    site_address="考点", rooms=1, seats_per_room=30, pass_line=60, review_state="draft")
-    db.session.add(exam)
-    db.session.commit()
+    owner = owner or _user_of(institution_id=plan.institution_id)
+    scaffold = _confirmed_examinee(plan, owner) if not exams.eligible_enrollments(plan) else None
+    start = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(hours=1)
+    exam = exams.create_exam_plan(plan.institution_id, plan.id, exam_helpers.exam_data(
+        plan.institution, name=plan.name + "考核", theory_start=start, theory_end=start + datetime.timedelta(hours=2),
+        practical_start=start + datetime.timedelta(hours=3), practical_end=start + datetime.timedelta(hours=5),
+        site_address="考点", rooms=1, seats_per_room=30,
+        examiner_ids=exam_helpers.examiners(plan.institution, exams.plan_specialty(plan))), user=owner)
+    if scaffold is not None:
+        # 新增考核计划 needs one 合格 examinee; callers add their own, so the stand-in leaves again (no verb does that).
+        _remove_scaffold(exam, scaffold)
     _walk(exam, state, owner, reviewer)
     return exam
+
+
+def _user_of(**organisation):
+    return db.session.execute(select(AppUser).filter_by(**organisation).order_by(AppUser.id).limit(1)).scalar_one()
+
+
+def _confirmed_examinee(plan, owner):
+    """One worker of an approved enterprise through 报名, 缴费, 开班, 考勤 (合格) and 确认考勤 of `plan`."""
+    enterprise = db.session.execute(select(Enterprise).filter_by(review_state="approved")
+                                    .order_by(Enterprise.id).limit(1)).scalar_one()
+    enterprise_user = _user_of(enterprise_id=enterprise.id)
+    worker = workers.add_worker(enterprise.id, dict(id_number=_free_id_number(enterprise.region_code), name="占位学员",
+                                                    mobile="13900000000", education="senior"), user=enterprise_user)
+    examinee, = enrollment.enroll(plan.id, enterprise.id, [worker.id], user=enterprise_user,
+                                  today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
+    enrollment.confirm_payment([examinee], amount=plan.fee, user=owner)
+    enrollment.open_class(plan, user=owner)
+    enrollment.record_attendance(examinee, hours=plan.hours, result="合格", user=owner)
+    enrollment.confirm_attendance(plan, user=owner)
+    return examinee
+
+
+def _free_id_number(region_code):
+    while True:
+        id_number = make_id_number(_rng, region_code)
+        if not db.session.query(Worker.id).filter_by(id_number=id_number).first():
+            return id_number
+
+
+def _remove_scaffold(exam, examinee):
+    worker = examinee.worker
+    for candidate in list(exam.candidates):
+        exam.candidates.remove(candidate)
+    db.session.delete(examinee)
+    db.session.delete(worker)
+    db.session.commit()
 
 
 def score_report(exam, *, state="draft", owner=None, reviewer=None, imported=True):
