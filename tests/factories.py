@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.demo import add_staff_roster, make_id_number, make_uscc
 from app.extensions import db
-from app.models import AppUser, Department, Enterprise, Institution, ScoreReport, TrainingPlan, Worker
-from app.services import accounts, enrollment, exams, review, workers
+from app.models import AppUser, Department, Enterprise, Institution, ScoreReport, Worker
+from app.services import accounts, enrollment, exams, plans, review, workers
 from app.services.institutions import allocate_institution_code
 
 PASSWORD = "Passw0rd1"
@@ -56,14 +56,11 @@ def institution(name, region_code, dept, username, *, staffed=True):
 def training_plan(inst, *, name=None, state="draft", owner=None, reviewer=None, trade="010"):
     """A plan moved through the review engine to `state` (draft/submitted/accepted/approved/rejected)."""
     today = datetime.date.today()
-    plan = TrainingPlan(
-        institution_id=inst.id, name=name or "%s 第%d期培训" % (inst.name, next(_seq)), trade_code=trade,
-        skill_level="5", training_type="initial", capacity=30, fee=800, hours=64,
-        enroll_start=today - datetime.timedelta(days=1), enroll_end=today + datetime.timedelta(days=10),
-        train_start=today + datetime.timedelta(days=11), train_end=today + datetime.timedelta(days=30),
-        review_state="draft",
-    )
-    db.session.add(plan)
+    plan = plans.create_plan(inst.id, dict(
+        name=name or "%s 第%d期培训" % (inst.name, next(_seq)), trade_code=trade, skill_level="5",
+        training_type="initial", capacity=30, fee=800, hours=64, enroll_start=today - datetime.timedelta(days=1),
+        enroll_end=today + datetime.timedelta(days=10), train_start=today + datetime.timedelta(days=11),
+        train_end=today + datetime.timedelta(days=30)), user=owner or _user_of(institution_id=inst.id))
     db.session.commit()
     _walk(plan, state, owner, reviewer)
     return plan

@@ -348,7 +348,9 @@ def test_examiner_chosen_for_an_exam_plan_cannot_be_removed(personas):
 def test_staffing_summary_lists_exactly_what_the_rule_misses(personas):
     p = personas
     bare, _user = factories.institution("杭州缺员培训中心", "330105", p.city_dept, "bare_user", staffed=False)
-    factories.training_plan(bare, trade="020")  # 钢筋工 (土建)
+    # A plan of a roster that no longer staffs its 工种: 新增培训计划 refuses one for the bare roster itself.
+    factories.training_plan(p.inst_a, trade="020").institution_id = bare.id
+    db.session.commit()
     service.add_staff(bare.id, _staff("safety", 41), user=p.city)
     service.add_staff(bare.id, _staff("examiner", 42), user=p.city)
     summary = service.staffing_summary(bare.id)
