@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.demo import add_staff_roster, make_id_number, make_uscc
 from app.extensions import db
-from app.models import AppUser, Department, Enterprise, Institution, ScoreReport, Worker
-from app.services import accounts, enrollment, exams, plans, review, workers
+from app.models import AppUser, Department, Enterprise, Institution, Worker
+from app.services import accounts, enrollment, exams, plans, review, scores, workers
 from app.services.institutions import allocate_institution_code
 
 PASSWORD = "Passw0rd1"
@@ -90,19 +90,25 @@ def _user_of(**organisation):
 
 
 def _confirmed_examinee(plan, owner):
-    """One worker of an approved enterprise through 报名, 缴费, 开班, 考勤 (合格) and 确认考勤 of `plan`."""
-    enterprise = db.session.execute(select(Enterprise).filter_by(review_state="approved")
-                                    .order_by(Enterprise.id).limit(1)).scalar_one()
-    enterprise_user = _user_of(enterprise_id=enterprise.id)
-    worker = workers.add_worker(enterprise.id, dict(id_number=_free_id_number(enterprise.region_code), name="占位学员",
-                                                    mobile="13900000000", education="senior"), user=enterprise_user)
-    examinee, = enrollment.enroll(plan.id, enterprise.id, [worker.id], user=enterprise_user,
-                                  today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
+    """One worker through 报名, 缴费, 开班, 考勤 (合格) and 确认考勤 of `plan`."""
+    examinee = enrollee(plan)
     enrollment.confirm_payment([examinee], amount=plan.fee, user=owner)
     enrollment.open_class(plan, user=owner)
     enrollment.record_attendance(examinee, hours=plan.hours, result="合格", user=owner)
     enrollment.confirm_attendance(plan, user=owner)
     return examinee
+
+
+def enrollee(plan):
+    """A new worker of the first approved enterprise, added to its roster and enrolled (培训报名) in `plan`."""
+    enterprise = db.session.execute(select(Enterprise).filter_by(review_state="approved")
+                                    .order_by(Enterprise.id).limit(1)).scalar_one()
+    enterprise_user = _user_of(enterprise_id=enterprise.id)
+    worker = workers.add_worker(enterprise.id, dict(id_number=_free_id_number(enterprise.region_code), name="占位学员",
+                                                    mobile="13900000000", education="senior"), user=enterprise_user)
+    enrolled, = enrollment.enroll(plan.id, enterprise.id, [worker.id], user=enterprise_user,
+                                  today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
+    return enrolled
 
 
 def _free_id_number(region_code):
@@ -123,9 +129,10 @@ def _remove_scaffold(exam, examinee):
 
 def score_report(exam, *, state="draft", owner=None, reviewer=None, imported=True):
     """A score report (scores imported unless `imported=False`) moved to `state`."""
-    report = ScoreReport(exam_plan_id=exam.id, institution_id=exam.institution_id, review_state="draft",
-                         imported_at=datetime.datetime.now().replace(microsecond=0) if imported else None)
-    db.session.add(report)
+    report = scores.report_of(exam, create=True)
+    if imported:
+        # 导入成绩 needs ticketed examinees and a filled template; the callers want only the report's states.
+        report.imported_at = datetime.datetime.now().replace(microsecond=0)
     db.session.commit()
     _walk(report, state, owner, reviewer)
     return report
