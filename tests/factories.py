@@ -19,6 +19,7 @@ _rng = random.Random(16)
 
 
 def department(name, region_code, username):
+    """A department and its reviewer; the row is written by hand: departments have no service verb."""
     dept = Department(name=name, region_code=region_code, enabled=True)
     db.session.add(dept)
     db.session.flush()
@@ -28,6 +29,7 @@ def department(name, region_code, username):
 
 
 def enterprise(name, region_code, username, *, approved_by=None):
+    """An enterprise and its account (row by hand, not yet enterprises.register_enterprise), approved on request."""
     ent = Enterprise(name=name, uscc=make_uscc(next(_seq) * 104729), region_code=region_code,
                      contact_person="联系人", contact_mobile="13800000000", review_state="draft")
     db.session.add(ent)
@@ -41,7 +43,10 @@ def enterprise(name, region_code, username, *, approved_by=None):
 
 
 def institution(name, region_code, dept, username, *, staffed=True):
-    """An institution with a manager account; `staffed` gives it a roster meeting the staffing rule."""
+    """An institution with a manager account; `staffed` gives it a roster meeting the staffing rule.
+
+    The row is still written by hand (not yet institutions.create_institution), the roster by demo.add_staff_roster.
+    """
     inst = Institution(code=allocate_institution_code(region_code), name=name, uscc=make_uscc(next(_seq) * 7907 + 3),
                        institution_type="social_exam", region_code=region_code, department_id=dept.id, status="active")
     db.session.add(inst)
@@ -71,16 +76,16 @@ def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
     from tests import exam_helpers
 
     owner = owner or _user_of(institution_id=plan.institution_id)
-    scaffold = _confirmed_examinee(plan, owner) if not exams.eligible_enrollments(plan) else None
+    stand_in = _confirmed_examinee(plan, owner) if not exams.eligible_enrollments(plan) else None
     start = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(hours=1)
     exam = exams.create_exam_plan(plan.institution_id, plan.id, exam_helpers.exam_data(
         plan.institution, name=plan.name + "考核", theory_start=start, theory_end=start + datetime.timedelta(hours=2),
         practical_start=start + datetime.timedelta(hours=3), practical_end=start + datetime.timedelta(hours=5),
         site_address="考点", rooms=1, seats_per_room=30,
         examiner_ids=exam_helpers.examiners(plan.institution, exams.plan_specialty(plan))), user=owner)
-    if scaffold is not None:
+    if stand_in is not None:
         # 新增考核计划 needs one 合格 examinee; callers add their own, so the stand-in leaves again (no verb does that).
-        _remove_scaffold(exam, scaffold)
+        _remove_stand_in(exam, stand_in)
     _walk(exam, state, owner, reviewer)
     return exam
 
@@ -118,7 +123,8 @@ def _free_id_number(region_code):
             return id_number
 
 
-def _remove_scaffold(exam, examinee):
+def _remove_stand_in(exam, examinee):
+    """The stand-in examinee, its enrollment and its worker gone, as if never there."""
     worker = examinee.worker
     for candidate in list(exam.candidates):
         exam.candidates.remove(candidate)
