@@ -191,14 +191,16 @@ def test_summary_sheet_writes_names_as_text(exam, personas):  # noqa: F811
 
 
 def test_nan_amount_and_long_opinion(personas):
-    from app.services.enrollment import _parse_amount
-    from app.services import review
+    from app.services import enrollment, review
     from tests import factories
 
+    enrollee = factories.enrollee(factories.training_plan(personas.inst_a, state="approved", owner=personas.inst_a_user,
+                                                          reviewer=personas.city))
     for value in ("NaN", "Infinity", "-inf"):
         with pytest.raises(ServiceError, match="缴费金额应为数字"):
-            _parse_amount(value)
-    assert _parse_amount("12.50") == Decimal("12.50")
+            enrollment.confirm_payment([enrollee], amount=value, user=personas.inst_a_user)
+    enrollment.confirm_payment([enrollee], amount="12.50", user=personas.inst_a_user)
+    assert enrollee.paid_amount == Decimal("12.50")
     plan = factories.training_plan(personas.inst_a, state="accepted", owner=personas.inst_a_user,
                                    reviewer=personas.city)
     with pytest.raises(ServiceError, match="审核意见不能超过500个字"):

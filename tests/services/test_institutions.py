@@ -14,7 +14,6 @@ from app.extensions import db
 from app.models import (
     AuditLog, Institution, InstitutionCodeSequence, Staff, SystemSetting, UploadedFile,
 )
-from app.models.exam import exam_plan_examiner
 from app.models.user import AppUser
 from app.security.scope import Scope
 from app.services import ServiceError, accounts, review, staffing
@@ -342,18 +341,16 @@ def test_only_the_setting_up_department_and_the_institution_keep_staff(personas,
 def test_examiner_chosen_for_an_exam_plan_cannot_be_removed(personas):
     p = personas
     plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan)
-    examiner = db.session.execute(select(Staff).where(Staff.institution_id == p.inst_a.id,
-                                                      Staff.category == "examiner").limit(1)).scalar_one()
-    db.session.execute(exam_plan_examiner.insert().values(exam_plan_id=exam.id, staff_id=examiner.id))
-    db.session.commit()
+    examiner = factories.exam_plan(plan).examiners[0]  # chosen when the exam plan was made
     refused(service.remove_staff, examiner.id, user=p.city, message="已被考核计划")
 
 
 def test_staffing_summary_lists_exactly_what_the_rule_misses(personas):
     p = personas
     bare, _user = factories.institution("杭州缺员培训中心", "330105", p.city_dept, "bare_user", staffed=False)
-    factories.training_plan(bare, trade="020")  # 钢筋工 (土建)
+    # A plan of a roster that no longer staffs its 工种: 新增培训计划 refuses one for the bare roster itself.
+    factories.training_plan(p.inst_a, trade="020").institution_id = bare.id
+    db.session.commit()
     service.add_staff(bare.id, _staff("safety", 41), user=p.city)
     service.add_staff(bare.id, _staff("examiner", 42), user=p.city)
     summary = service.staffing_summary(bare.id)

@@ -9,7 +9,9 @@ from tests import factories
 
 def test_unstaffed_trade_cannot_be_submitted_and_the_message_lists_the_gaps(personas):
     p = personas
-    plan = factories.training_plan(p.inst_a, trade="191")  # 抹灰工 (装饰装修): nobody teaches it there
+    plan = factories.training_plan(p.inst_a)
+    plan.trade_code = "191"  # 抹灰工 (装饰装修): nobody teaches it there, so 新增培训计划 would refuse it
+    db.session.commit()
     with pytest.raises(ServiceError) as refused:
         review.move(plan, "submit", user=p.inst_a_user)
     assert "工种“抹灰工”的职业理论知识培训师资不少于1人，现有0人" in refused.value.message
@@ -20,7 +22,9 @@ def test_unstaffed_trade_cannot_be_submitted_and_the_message_lists_the_gaps(pers
 
 def test_meeting_the_rule_unblocks_it(personas):
     p = personas
-    plan = factories.training_plan(p.inst_a, trade="191")
+    plan = factories.training_plan(p.inst_a)
+    plan.trade_code = "191"  # 抹灰工 (装饰装修): nobody teaches it there, so 新增培训计划 would refuse it
+    db.session.commit()
     db.session.add(Staff(institution_id=p.inst_a.id, name="理论教师", id_number="330106198001011234",
                          category="theory", trade_code="191"))
     for i in range(8):

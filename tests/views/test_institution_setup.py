@@ -211,7 +211,9 @@ def test_institution_cannot_reach_other_institutions_or_the_department_screens(p
 def test_detail_page_shows_the_staffing_verdict_gaps_and_counts(personas, login):
     p = personas
     bare, _user = factories.institution("杭州缺员培训中心", "330110", p.city_dept, "bare_user", staffed=False)
-    factories.training_plan(bare, trade="020")
+    # A plan of a roster that no longer staffs its 工种: 新增培训计划 refuses one for the bare roster itself.
+    factories.training_plan(p.inst_a, trade="020").institution_id = bare.id
+    db.session.commit()
     page = login(p.city).get("/institutionview/show/%d" % bare.id).text
     gaps = re.search(r'<ul id="staffing-gaps"[^>]*>(.*?)</ul>', page, re.S).group(1)
     items = [text_of(li).strip() for li in re.findall(r"<li>(.*?)</li>", gaps, re.S)]
