@@ -34,6 +34,7 @@ from app.models.certificate import CERT_STATUS
 from app.extensions import db
 from app.security.filters import gram_frequency, term_grams, text_match
 from app.services import ServiceError
+from app.services.counting import COUNT_CAP, capped_count
 from app.validators import mask_id_number, normalize_id_number
 
 # Progress statuses in the seed's wording (SPEC §7).
@@ -62,7 +63,6 @@ INFIX_FILTERS = {
 STATUS_COLUMNS = {"exam_status": Enrollment.exam_status, "score_status": Enrollment.score_status,
                   "cert_status": Enrollment.cert_status}
 MAX_TEXT = 100
-COUNT_CAP = 10000
 DEFAULT_PAGE_SIZE = 20
 QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
 RARE = 0.01  # a 1–2 character term in fewer rows than this is collected at once (scoped_enrollments)
@@ -373,12 +373,10 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
 def count(session, scope, filters, cap=COUNT_CAP, today=None):
     """(number of matching rows, exact?) — counting stops at `cap` + 1 rows, so it stays cheap."""
     def number(collect):
-        inner = scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today,
-                                   collect=collect).limit(cap + 1).subquery()
-        return session.execute(select(func.count()).select_from(inner)).scalar_one()
+        return capped_count(session, scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today,
+                                                        collect=collect), cap)
 
-    found = guarded(session, filters, lambda: number(None), lambda: number(True))
-    return (cap, False) if found > cap else (found, True)
+    return guarded(session, filters, lambda: number(None), lambda: number(True))
 
 
 # --- 详情 -----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from flask import abort, current_app, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
@@ -19,6 +20,7 @@ from app.models import Institution, Worker
 from app.security.filters import contains
 from app.security.scope import INT_MAX, INT_MIN, current_scope
 from app.services import ServiceError, audit
+from app.services.counting import COUNT_CAP, capped_count
 from app.views.list_preload import preload_many_to_one
 
 
@@ -132,6 +134,23 @@ class ScopeFilter(BaseFilter):
 SCOPE = [["id", ScopeFilter, None]]
 
 
+class CappedCountInterface(SQLAInterface):
+    """FAB's interface whose list count stops after COUNT_CAP + 1 rows (app.services.counting).
+
+    For the lists of big tables (证书 518,000 rows at province scope: FAB's exact count(*) was ~600 ms of the
+    page). FAB gets cap + 1 when there are more, so its pager still reaches the first COUNT_CAP rows; the list
+    header (appbuilder/general/widgets/list.html) then reads 超过 COUNT_CAP 条, like 报名人员查询.
+    """
+
+    count_cap = COUNT_CAP
+
+    def query_count(self, query, filters=None, select_columns=None):
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        number, exact = capped_count(self.session, inner.with_entities(*self.obj.__mapper__.primary_key),
+                                     self.count_cap)
+        return number if exact else number + 1
+
+
 class ScopedModelView(ModelView):
     """A ModelView whose lists, details, edits, deletes, actions and dropdowns are all scoped."""
 
@@ -191,6 +210,7 @@ class ScopedModelView(ModelView):
         page_size = page_size or self.page_size
         page_size = max(1, min(int(page_size), limit))
         widgets = super()._get_list_widget(filters, page_size=page_size, **kwargs)
+        widgets["list"].template_args["count_cap"] = getattr(self.datamodel, "count_cap", None)
         preload_many_to_one(db.session, self.datamodel.obj, widgets["list"].template_args.get("pks"), self.list_columns)
         return widgets
 

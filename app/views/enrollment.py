@@ -8,7 +8,6 @@ import datetime
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import and_, select
@@ -23,7 +22,7 @@ from app.services import ServiceError
 from app.services import enrollment as enrollment_service
 from app.services import workers as worker_service
 from app.services.dictionaries import DictSelectField
-from app.views.base import ReadOnlyScopedView, ScopedModelView, attach_refusal, run_and_redirect
+from app.views.base import CappedCountInterface, ReadOnlyScopedView, ScopedModelView, attach_refusal, run_and_redirect
 from app.views.dict_fields import strip
 
 CONTROL = {"class": "form-control"}
@@ -63,7 +62,7 @@ class WorkerRosterView(ScopedModelView):
     """学员管理: the enterprise's roster (新增 by 身份证号, 修改, 删除, 批量导入, 转入本企业); others read it."""
 
     route_base = "/workerview"
-    datamodel = SQLAInterface(Worker)
+    datamodel = CappedCountInterface(Worker)
     class_permission_name = "Worker"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_import", "can_transfer"]
     list_title = _l("学员管理")
@@ -241,7 +240,7 @@ class EnrollPlanView(ReadOnlyScopedView):
     """培训报名: approved plans that are 报名中; a plan's page enrolls workers of the roster and cancels."""
 
     route_base = "/enrollplan"
-    datamodel = SQLAInterface(TrainingPlan)
+    datamodel = CappedCountInterface(TrainingPlan)
     class_permission_name = "EnrollPlan"
     base_permissions = ["can_list", "can_show", "can_enroll", "can_cancel"]
     base_filters = [["id", FilterEnrolling, None]]
@@ -312,7 +311,7 @@ class EnrollmentManageView(ReadOnlyScopedView):
     """报名管理: per approved plan, its enrollees with 缴费确认, 开班, 考勤 and 确认考勤."""
 
     route_base = "/enrollmanage"
-    datamodel = SQLAInterface(TrainingPlan)
+    datamodel = CappedCountInterface(TrainingPlan)
     class_permission_name = "EnrollmentManage"
     base_permissions = ["can_list", "can_show", "can_pay", "can_open", "can_attendance", "can_reopen"]
     base_filters = [["id", FilterApproved, None]]

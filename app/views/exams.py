@@ -10,7 +10,6 @@ from urllib.parse import quote
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, action, expose
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext, lazy_gettext as _l
 
@@ -21,7 +20,7 @@ from app.security.scope import current_scope
 from app.services import ServiceError, audit, submissions
 from app.services import exams as exam_service
 from app.services import review as review_service
-from app.views.base import ReadOnlyScopedView, refusal_errors
+from app.views.base import CappedCountInterface, ReadOnlyScopedView, refusal_errors
 from app.views.review import (
     REVIEW_LABELS, BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
 )
@@ -81,7 +80,7 @@ class ExamShowMixin:
 class ExamPlanReviewBase(ExamListMixin, ExamShowMixin, BulkRejectMixin, ReadOnlyScopedView):
     """考核计划 as the department reviews it: bulk 受理 / 审核通过 / 审核不通过 (one opinion, app.views.review)."""
 
-    datamodel = SQLAInterface(ExamPlan)
+    datamodel = CappedCountInterface(ExamPlan)
     show_title = _l("考核计划详情")
     list_columns = ["name", "institution", "plan", "theory_start", "review_state_label", "submitted_at"]
     show_columns = EXAM_SHOW
@@ -101,7 +100,7 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
     """考核计划 as the institution manages it: 新增, 修改 (未上报/审核不通过), 删除 (从未上报), 上报/撤回 (also
     in bulk from the list), documents."""
 
-    datamodel = SQLAInterface(ExamPlan)
+    datamodel = CappedCountInterface(ExamPlan)
     class_permission_name = "ExamPlan"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_workflow", "can_records"]
     method_permission_name = {**ReviewMixin.method_permission_name, "bulk_submit": "workflow",
@@ -240,7 +239,7 @@ class ExamPlanView(ExamListMixin, ExamShowMixin, DraftDeleteMixin, ReviewMixin, 
 class ExamTicketView(ReadOnlyScopedView):
     """The enterprise's approved exam plans with its own workers' 准考证 (scope: its enrollments only)."""
 
-    datamodel = SQLAInterface(ExamPlan)
+    datamodel = CappedCountInterface(ExamPlan)
     class_permission_name = "ExamTicket"
     base_permissions = ["can_list", "can_show"]
     base_filters = [["review_state", FilterEqual, "approved"]]

@@ -1,7 +1,6 @@
 """Enterprises as departments (企业列表, 企业资质审核) and the enterprise itself (企业信息, 修改资料) see them."""
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +11,7 @@ from app.models import Enterprise
 from app.security.scope import current_scope
 from app.services import ServiceError
 from app.services import enterprises
-from app.views.base import ReadOnlyScopedView
+from app.views.base import CappedCountInterface, ReadOnlyScopedView
 from app.views.enterprise_forms import EnterpriseDataForm
 from app.views.review import ReviewMixin, review_tabs
 from app.workflow import STATES
@@ -45,7 +44,7 @@ def _documents_context(enterprise):
 class EnterpriseColumnsMixin:
     """What the department's enterprise pages (企业列表 and 企业资质审核) show and search."""
 
-    datamodel = SQLAInterface(Enterprise)
+    datamodel = CappedCountInterface(Enterprise)
     show_columns = ENTERPRISE_COLUMNS
     search_columns = ["name", "uscc", "region_code", "review_state"]
     search_form_extra_fields = {"review_state": _state_search_field()}
@@ -107,7 +106,7 @@ def enterprise_approval_notice():
 class MyEnterpriseView(ReviewMixin, ReadOnlyScopedView):
     """企业信息: the enterprise's own record, documents and qualification state; 修改资料 and 上报."""
 
-    datamodel = SQLAInterface(Enterprise)
+    datamodel = CappedCountInterface(Enterprise)
     class_permission_name = "MyEnterprise"
     base_permissions = ["can_list", "can_show", "can_edit", "can_workflow", "can_records", "can_download"]
     list_title = show_title = _l("企业信息")

@@ -11,7 +11,6 @@ from flask_appbuilder import action, expose
 from flask_appbuilder.fieldwidgets import DatePickerWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import and_
@@ -27,7 +26,7 @@ from app.services import plans as plan_service
 from app.services import review as review_service
 from app.services.dictionaries import DictSelectField
 from app.services.staffing import gaps_by_trade
-from app.views.base import FilterInstitutionName, ReadOnlyScopedView, ScopedModelView, attach_refusal
+from app.views.base import CappedCountInterface, FilterInstitutionName, ReadOnlyScopedView, ScopedModelView, attach_refusal
 from app.views.dict_fields import strip
 from app.views.review import (
     REVIEW_LABELS, BulkRejectMixin, DraftDeleteMixin, ReviewMixin, RowInfoListMixin, review_tabs, same_site_referrer,
@@ -140,7 +139,7 @@ class PlanShowMixin:
 class TrainingPlanReviewBase(PlanListMixin, PlanShowMixin, BulkRejectMixin, ReadOnlyScopedView):
     """培训计划 as the department reviews it: bulk 受理 / 审核通过 / 审核不通过 (one opinion, app.views.review)."""
 
-    datamodel = SQLAInterface(TrainingPlan)
+    datamodel = CappedCountInterface(TrainingPlan)
     show_title = _l("培训计划详情")
     list_columns = ["name", "institution", "trade_label", "skill_level_label", "enroll_start", "enroll_end",
                     "review_state_label", "progress_label", "submitted_at"]
@@ -225,7 +224,7 @@ PLAN_FORM_FIELDS = {
 class TrainingPlanView(PlanListMixin, PlanShowMixin, DraftDeleteMixin, ReviewMixin, ScopedModelView):
     """培训计划 as the institution manages it: list, 新增, 修改 (未上报/审核不通过), 删除 (从未上报), 上报/撤回."""
 
-    datamodel = SQLAInterface(TrainingPlan)
+    datamodel = CappedCountInterface(TrainingPlan)
     class_permission_name = "TrainingPlan"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_workflow", "can_records"]
     method_permission_name = {**ReviewMixin.method_permission_name, "bulk_submit": "workflow",

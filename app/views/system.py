@@ -19,7 +19,7 @@ from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
 from app.services.settings import validate_setting
-from app.views.base import ReadOnlyScopedView, ScopedModelView, identifier, run_and_redirect
+from app.views.base import CappedCountInterface, ReadOnlyScopedView, ScopedModelView, identifier, run_and_redirect
 from app.views.dict_fields import (
     Check, FriendlyIntegrityMixin, ReadOnlyField, RegionSelectField, UniqueValue, enabled_field, strip,
 )
@@ -334,7 +334,7 @@ class SystemSettingView(ScopedModelView):
 class AuditLogView(ReadOnlyScopedView):
     """操作日志 (系统管理员 only)."""
 
-    datamodel = SQLAInterface(AuditLog)
+    datamodel = CappedCountInterface(AuditLog)
     class_permission_name = "AuditLog"
     list_title = _l("操作日志")
     show_title = _l("操作日志详情")

@@ -147,6 +147,32 @@ def test_list_needs_no_query_per_row(login, personas, certs):
     assert with_eight == with_two, (with_two, with_eight)
 
 
+def test_the_count_is_capped_and_the_pages_still_work(app, login, personas, certs, monkeypatch):
+    """More certificates than the cap: the count stops (one capped statement, no count(*) of the table), the
+    header says 超过 N 条 like 报名人员查询, and the pager still reaches every row up to the cap."""
+    view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "CertificateView")
+    more = _facts(_issue(personas, count=7, rng_seed=2, trade="020"))  # 8 certificates in all
+    client = login(personas.city)
+    monkeypatch.setattr(view.datamodel, "count_cap", 3)
+    with SqlCounter() as sql:
+        first = client.get(LIST + "?psize_CertificateView=2")
+    counts = [s for s in sql.statements if "count(" in s.lower()]
+    assert len(counts) == 1 and "LIMIT" in counts[0].upper(), counts
+    header = _text(re.search(r'id="result-count".*?</div>', first.text, flags=re.S).group(0))
+    assert "超过 3 条" in header and "8" not in header, header
+    assert len(_rows(first.text)) == 2 and "page_CertificateView=1" in first.text  # a second page is offered
+    second = client.get(LIST + "?psize_CertificateView=2&page_CertificateView=1")
+    assert len(_rows(second.text)) == 2 and not _rows(first.text) & _rows(second.text)
+    numbers = {c["number"] for c in certs + more}
+    monkeypatch.setattr(view.datamodel, "count_cap", 8)  # exactly as many: the exact count, FAB's wording
+    page = client.get(LIST + "?psize_CertificateView=100")
+    assert "超过" not in page.text and re.search(r"记录数:</strong>\s*8\b", page.text)
+    assert {n for n in numbers if n in page.text} == numbers
+    client.get("/lang/en")
+    monkeypatch.setattr(view.datamodel, "count_cap", 3)
+    assert "Over 3 records" in client.get(LIST).text
+
+
 # --- 撤销 ------------------------------------------------------------------------------------------------
 
 def test_revoke_from_the_list_with_a_reason_goes_back_to_the_list(login, personas, certs):
