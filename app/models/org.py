@@ -4,7 +4,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import Model, ReviewableMixin, TimestampMixin
+from .base import Model, ReviewableMixin, TimestampMixin, review_order_index
 from .dictionary import DictLabel
 
 REGION_LEVELS = {"province": "省", "city": "市", "county": "区县"}
@@ -201,3 +201,7 @@ class Staff(TimestampMixin, Model):
 
     def __repr__(self):
         return self.name
+
+
+# 未审核 / 已审核 / 全部 list newest submitted first (app.models.base.review_order_index).
+review_order_index(Enterprise)

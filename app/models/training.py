@@ -6,7 +6,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import Model, ReviewableMixin, TimestampMixin, display_name
+from .base import Model, ReviewableMixin, TimestampMixin, display_name, review_order_index
 from .dictionary import DictLabel
 
 
@@ -132,3 +132,7 @@ class Enrollment(TimestampMixin, Model):
 
     def __str__(self):
         return display_name("%(worker)s（%(plan)s）", worker=self.worker_name, plan=self.plan_name)
+
+
+# 未审核 / 已审核 / 全部 list newest submitted first (app.models.base.review_order_index).
+review_order_index(TrainingPlan)
