@@ -11,7 +11,9 @@
 
 The schema must exist (`flask db upgrade`, which bench/setup_pg.sh runs); this script adds the seed
 data (regions, dictionaries, roles), the departments with the bench accounts (bench_province,
-bench_city, bench_county; password Bench@2026), then the generated rows of bench/dataset.py.
+bench_city, bench_county; password Bench@2026), then the generated rows of bench/dataset.py, then two owner
+accounts for the lists departments do not have (bench_institution, bench_enterprise; --owner-accounts adds
+them to a database built before they existed).
 On PostgreSQL the secondary indexes and unique constraints of the loaded tables are dropped before
 the COPY and rebuilt afterwards (two at a time), foreign-key triggers are off during the load
 (session_replication_role = replica; the generator keeps the references consistent), then ANALYZE.
@@ -28,6 +30,9 @@ from bench.dataset import ORDER, generate  # noqa: E402
 
 BENCH_PASSWORD = "Bench@2026"
 BENCH_ACCOUNTS = (("bench_province", "330000"), ("bench_city", "330100"), ("bench_county", "330106"))
+# The owners' own lists (学员管理, 培训计划管理, 考核计划管理) answer 403 to departments by design (SPEC §1: they are
+# the enterprise's and the institution's): these two accounts measure them, on the largest roster and plan book.
+BENCH_OWNER_ACCOUNTS = (("bench_institution", "institution"), ("bench_enterprise", "enterprise"))
 
 
 def log(message, started=[time.time()]):  # noqa: B006  (a clock shared by the calls)
@@ -69,6 +74,34 @@ def prepare(url):
                                      department_id=departments[code])
         db.session.commit()
     return departments
+
+
+def owner_accounts(url):
+    """bench_institution (the active institution with the most training plans) and bench_enterprise (the approved
+    enterprise with the most workers); existing accounts are kept. Also run on a built database (--owner-accounts)."""
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Enterprise, Institution, TrainingPlan, Worker
+    from app.models.user import AppUser
+    from app.services import accounts
+
+    app = create_app(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")
+    with app.app_context():
+        institution = db.session.execute(
+            select(TrainingPlan.institution_id).join(Institution, Institution.id == TrainingPlan.institution_id)
+            .where(Institution.status == "active").group_by(TrainingPlan.institution_id)
+            .order_by(func.count().desc(), TrainingPlan.institution_id).limit(1)).scalar_one()
+        enterprise = db.session.execute(
+            select(Worker.enterprise_id).join(Enterprise, Enterprise.id == Worker.enterprise_id)
+            .where(Enterprise.review_state == "approved").group_by(Worker.enterprise_id)
+            .order_by(func.count().desc(), Worker.enterprise_id).limit(1)).scalar_one()
+        owners = {"institution": {"institution_id": institution}, "enterprise": {"enterprise_id": enterprise}}
+        for username, kind in BENCH_OWNER_ACCOUNTS:
+            if not db.session.query(AppUser.id).filter_by(username=username).first():
+                accounts.create_user(username, BENCH_PASSWORD, kind, name=username, **owners[kind])
+        db.session.commit()
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
@@ -188,8 +221,14 @@ def main():
         "BENCH_DATABASE_URL"), help="SQLAlchemy URL of the bench database")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = the reference dataset of SPEC §12")
     parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument("--owner-accounts", action="store_true",
+                        help="only add bench_institution and bench_enterprise to a database built before they existed")
     args = parser.parse_args()
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    if args.owner_accounts:
+        owner_accounts(args.url)
+        log("owner accounts ready")
+        return
     departments = prepare(args.url)
     log("seed data, departments and bench accounts ready")
     tables = generate(scale=args.scale, seed=args.seed, department_ids=departments)
@@ -200,6 +239,7 @@ def main():
         load_sqlite(args.url, tables)
     else:
         sys.exit("unsupported database URL: " + args.url)
+    owner_accounts(args.url)
     log("done")
 
 

@@ -9,6 +9,8 @@ request sends that carry the term (the page and FAB's count) are captured and re
 EXPLAIN (ANALYZE, BUFFERS): a cell is the sum of their median execution times, the rows the list found, and the
 indexes the plans read. A page that answers the statement-timeout notice, or a statement slower than
 --timeout seconds, shows as such. 报名人员查询 is covered filter by filter by bench/search_plans.py and here too.
+The owners' own lists (学员管理, 培训计划管理, 考核计划管理) answer 403 to departments by design (SPEC §1): they are
+opened by bench_enterprise / bench_institution (bench/build_dataset.py --owner-accounts), in the first column.
 """
 import argparse
 import os
@@ -21,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("RATELIMIT_ENABLED", "0")
 
-from bench.build_dataset import BENCH_ACCOUNTS  # noqa: E402
+from bench.build_dataset import BENCH_ACCOUNTS, BENCH_OWNER_ACCOUNTS  # noqa: E402
 from bench.load import load_average  # noqa: E402
 from bench.measure import login  # noqa: E402
 
@@ -36,11 +38,11 @@ LISTS = [
     ("企业·名称", "/enterpriseview/list/", "_flt_2_name", "enterprise", "name"),
     ("企业审核·名称", "/enterprisereview/all/list/", "_flt_2_name", "enterprise", "name"),
     ("企业·名称开头", "/enterpriseview/list/", "_flt_0_name", "enterprise", "name"),
-    ("学员·姓名", "/workerview/list/", "_flt_2_name", "worker", "name"),
-    ("培训计划·名称", "/trainingplanview/list/", "_flt_2_name", "training_plan", "name"),
+    ("学员·姓名", "/workerview/list/", "_flt_2_name", "worker", "name", "enterprise"),
+    ("培训计划·名称", "/trainingplanview/list/", "_flt_2_name", "training_plan", "name", "institution"),
     ("培训计划审核·名称", "/trainingplanreview/all/list/", "_flt_2_name", "training_plan", "name"),
     ("培训计划审核·机构", "/trainingplanreview/all/list/", "_flt_0_institution_name", "institution", "name"),
-    ("考核计划·名称", "/examplanview/list/", "_flt_2_name", "exam_plan", "name"),
+    ("考核计划·名称", "/examplanview/list/", "_flt_2_name", "exam_plan", "name", "institution"),
     ("考核计划审核·名称", "/examplanreview/all/list/", "_flt_2_name", "exam_plan", "name"),
     ("证书查询·姓名", "/certificateview/list/", "_flt_0_worker_name", "worker", "name"),
     ("证书查询·编号开头", "/certificateview/list/", "_flt_1_number", "certificate", "number"),
@@ -127,13 +129,14 @@ def main():
                      SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-key")
     explainer = create_engine(args.url)
     clients = [(code, login(app, username)) for username, code in BENCH_ACCOUNTS]
+    owners = {kind: [(username, login(app, username, kind))] for username, kind in BENCH_OWNER_ACCOUNTS}
     with app.app_context():
         capture = Capture(db.engine)
     worst = (0.0, "")
     terms = {}
     print("%-18s %-24s %-8s | %s" % ("list", "term", "kind", " | ".join(
         "%s ms (rows; indexes)" % code for code, _c in clients)))
-    for label, url, argument, table, column in LISTS:
+    for label, url, argument, table, column, *owner in LISTS:
         if args.only and args.only not in label:
             continue
         if (table, column) not in terms:
@@ -141,7 +144,7 @@ def main():
                 terms[table, column] = terms_of(conn, table, column)
         for term, kind in terms[table, column]:
             cells = []
-            for _code, client in clients:
+            for _code, client in (owners[owner[0]] if owner else clients):
                 capture.statements = []
                 with app.app_context():
                     response = client.get(url + "?" + urlencode({argument: term}))

@@ -71,9 +71,9 @@ class Counter:
         self.count += 1
 
 
-def login(app, username):
+def login(app, username, account_type="department"):
     client = app.test_client()
-    response = client.post("/login/", data={"account_type": "department", "username": username,
+    response = client.post("/login/", data={"account_type": account_type, "username": username,
                                             "password": BENCH_PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client

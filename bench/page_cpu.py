@@ -11,7 +11,9 @@ a machine shared with other work (wall time is printed alongside, for reference)
 --warm times first (Jinja compiles templates, SQLAlchemy caches statements, as in a long-running worker), then
 --repeat times; the median is reported with the SQL statement count and the response size. Every page is
 requested by the same logged-in department account (--account, default the province) in zh, and the 报名人员查询
-list also in en. The load average is printed at the start and the end.
+list also in en — except the owners' own lists (学员管理, 培训计划管理, 考核计划管理: 403 to departments by design,
+SPEC §1), requested by bench_enterprise and bench_institution (bench/build_dataset.py; skipped on a database built
+without them: add them with build_dataset.py --owner-accounts). The load average is printed at the start and the end.
 """
 import argparse
 import cProfile
@@ -66,8 +68,9 @@ def samples(app):
 
 
 def pages(s):
-    """(page kind, path, locale)."""
+    """(page kind, path, locale[, account type of an owner's list])."""
     listing = "/enrollmentview/list/"
+    certificates = "/certificateview/list/"
     return [
         ("报名人员查询·无条件", listing, "zh"),
         ("报名人员查询·无条件 en", listing, "en"),
@@ -82,14 +85,25 @@ def pages(s):
         ("审核列表·成绩报审", REVIEW_LISTS[2], "zh"),
         ("审核列表·企业", REVIEW_LISTS[3], "zh"),
         ("首页", "/", "zh"),
+        ("证书查询·无条件", certificates, "zh"),
+        ("证书查询·第 100 页", certificates + "?page_CertificateView=99", "zh"),
+        ("证书查询·姓名1字", certificates + "?" + urlencode({"_flt_0_worker_name": s["name"][:1]}), "zh"),
+        ("学员管理", "/workerview/list/", "zh", "enterprise"),
+        ("学员管理·姓名1字", "/workerview/list/?" + urlencode({"_flt_2_name": s["name"][:1]}), "zh", "enterprise"),
+        ("培训计划管理", "/trainingplanview/list/", "zh", "institution"),
+        ("培训计划管理·名称2字", "/trainingplanview/list/?_flt_2_name=20", "zh", "institution"),
+        ("考核计划管理", "/examplanview/list/", "zh", "institution"),
+        ("考核计划管理·名称2字", "/examplanview/list/?_flt_2_name=20", "zh", "institution"),
     ]
 
 
-def signed_in(app, account, locale):
-    """A test client logged in as the department account, its pages in locale."""
+def signed_in(app, account, locale, account_type="department"):
+    """A test client logged in as the account (None when it does not exist), its pages in locale."""
     client = app.test_client()
-    form = {"account_type": "department", "username": account, "password": PASSWORD}
-    assert client.post("/login/", data=form).status_code == 302, "login of %s refused" % account
+    form = {"account_type": account_type, "username": account, "password": PASSWORD}
+    if client.post("/login/", data=form).status_code != 302:
+        assert account_type != "department", "login of %s refused" % account
+        return None
     client.get("/lang/%s" % locale)
     return client
 
@@ -138,16 +152,18 @@ def main():
         event.listen(db.engine, "before_cursor_execute", lambda *_args: sent.append(1))
     s = samples(app)
     clients = {locale: signed_in(app, args.account, locale) for locale in ("zh", "en")}
+    owners = {kind: signed_in(app, "bench_" + kind, "zh", kind) for kind in ("institution", "enterprise")}
     print("app: %s; database: %s; account %s; median of %d after %d warm-up requests"
           % (os.path.abspath(args.root), args.url.rsplit("/", 1)[-1], args.account, args.repeat, args.warm))
     print("load average at start: %s" % load_average(), flush=True)
     if args.profile:
-        kind, path, locale = next(p for p in pages(s) if p[0] == args.profile)
-        measure(clients[locale], sent, path, args.warm, 1)
+        kind, path, locale, *owner = next(p for p in pages(s) if p[0] == args.profile)
+        client = owners[owner[0]] if owner else clients[locale]
+        measure(client, sent, path, args.warm, 1)
         profiler = cProfile.Profile(time.process_time)  # CPU, not the wait for PostgreSQL
         profiler.enable()
         for _ in range(args.repeat):
-            clients[locale].get(path)
+            client.get(path)
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
@@ -155,10 +171,11 @@ def main():
     print("| 页面 | app CPU（ms，中位数） | 耗时（ms） | SQL | KB |")
     print("|---|---|---|---|---|")
     cpus = []
-    for kind, path, locale in pages(s):
-        if args.only and args.only not in kind:
+    for kind, path, locale, *owner in pages(s):
+        client = owners[owner[0]] if owner else clients[locale]
+        if (args.only and args.only not in kind) or client is None:
             continue
-        cpu, wall, statements, size = measure(clients[locale], sent, path, args.warm, args.repeat)
+        cpu, wall, statements, size = measure(client, sent, path, args.warm, args.repeat)
         cpus.append(cpu)
         print("| %s | %.1f | %.1f | %d | %.0f |" % (kind, cpu, wall, statements, size / 1024), flush=True)
     print("sum over the %d pages: %.1f ms CPU" % (len(cpus), sum(cpus)))
