@@ -41,7 +41,8 @@ class Config:
     TASK_SWEEP_SECONDS = float(os.environ.get("TASK_SWEEP_SECONDS", 30))
     # An export job without progress this long is taken as lost and sent again (it can run twice without harm).
     EXPORT_JOB_STALE_SECONDS = int(os.environ.get("EXPORT_JOB_STALE_SECONDS", 600))
-    # 报名人员查询: statement timeout of a text search on PostgreSQL (app/services/enrollees.py guarded())
+    # Statement timeout of a name search on PostgreSQL: 报名人员查询 and every FAB list with a name filter
+    # (app/services/list_queries.py guard(); the name stays for existing deployments)
     ENROLLEE_QUERY_TIMEOUT_MS = int(os.environ.get("ENROLLEE_QUERY_TIMEOUT_MS", 2000))
     # ... of its first try, the walk along the key; a search slower than this is retried the collecting way
     ENROLLEE_WALK_TIMEOUT_MS = int(os.environ.get("ENROLLEE_WALK_TIMEOUT_MS", 400))

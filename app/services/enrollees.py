@@ -20,11 +20,9 @@ Built for the provincial table (1,000,000 rows, SPEC §12):
 import datetime
 from dataclasses import asdict, dataclass, field, fields
 
-from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, cast, func, select, text
+from flask import has_app_context
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import OperationalError
 
 from app.models import (
     Certificate, Enrollment, Enterprise, ExamCandidate, ExamPlan, Institution, Score, ScoreReport, TrainingPlan,
@@ -33,8 +31,7 @@ from app.models import (
 from app.models.certificate import CERT_STATUS
 from app.extensions import db
 from app.security.filters import gram_frequency, term_grams, text_match
-from app.services import ServiceError
-from app.services.counting import COUNT_CAP, capped_count
+from app.services.list_queries import COUNT_CAP, QUERY_TIMEOUT_MS, TIMEOUT_MESSAGE, capped_count, guard
 from app.validators import mask_id_number, normalize_id_number
 
 # Progress statuses in the seed's wording (SPEC §7).
@@ -64,10 +61,7 @@ STATUS_COLUMNS = {"exam_status": Enrollment.exam_status, "score_status": Enrollm
                   "cert_status": Enrollment.cert_status}
 MAX_TEXT = 100
 DEFAULT_PAGE_SIZE = 20
-QUERY_TIMEOUT_MS = 2000  # default of ENROLLEE_QUERY_TIMEOUT_MS: the guard of an interactive search
 RARE = 0.01  # a 1–2 character term in fewer rows than this is collected at once (scoped_enrollments)
-WALK_TIMEOUT_MS = 400  # default of ENROLLEE_WALK_TIMEOUT_MS: a walk along the key that takes longer is collected
-TIMEOUT_MESSAGE = _l("查询超时：请输入更长的姓名或名称（或加上身份证号、手机号等条件）后重试")
 
 # What a list row / export row reads: enrollment's own columns plus the plan's window (for 培训计划).
 ROW_COLUMNS = (
@@ -291,56 +285,12 @@ def fetch_rows(session, scope, filters, *, limit, after=None, today=None):
     return session.connection().execute(query.order_by(Enrollment.id.desc()).limit(limit)).all()
 
 
-def _config_ms(name, default):
-    return int(current_app.config.get(name, default)) if has_app_context() else default
-
-
-def _under_timeout(session, milliseconds, run):
-    """run() under SET LOCAL statement_timeout in a savepoint, the previous timeout put back afterwards."""
-    with session.begin_nested():
-        previous = session.execute(text(
-            "SELECT p.prev, set_config('statement_timeout', :ms, true) "
-            "FROM (SELECT current_setting('statement_timeout') AS prev OFFSET 0) AS p"),
-            {"ms": str(milliseconds)}).scalar_one()
-        result = run()
-        session.execute(text("SELECT set_config('statement_timeout', :prev, true)"), {"prev": previous})
-    return result
-
-
-def _cancelled(error):
-    return getattr(error.orig, "sqlstate", None) == "57014"  # query_canceled
-
-
 def guarded(session, filters, run, collected=None):
-    """run() — and on PostgreSQL with a text filter, under SET LOCAL statement_timeout in a savepoint.
-
-    The gram indexes make the searches fast; this is the guard for whatever still is not (a term made of the
-    most common characters at a small scope, a cold cache): the statement is cancelled after
-    ENROLLEE_QUERY_TIMEOUT_MS and the operator is asked for a longer term, instead of a page that takes a
-    minute and holds a database core. The savepoint keeps the request's transaction usable after a cancel;
-    the previous timeout is put back afterwards (SET LOCAL would otherwise last until the commit).
-
-    collected (the same query with collect=True, see scoped_enrollments): run() then only gets
-    ENROLLEE_WALK_TIMEOUT_MS — a walk along the key that has not filled the page by then is reading a scope
-    where the term is rare — and collected() gets the rest of the guard.
-    """
-    if not any(getattr(filters, key) for key in INFIX_FILTERS) or session.get_bind().dialect.name != "postgresql":
+    """run() — under the statement-timeout guard of app.services.list_queries when a name filter is set (the exact
+    身份证号 / 手机号 lookups need none); collected: see list_queries.guard."""
+    if not any(getattr(filters, key) for key in INFIX_FILTERS):
         return run()
-    limit = _config_ms("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS)
-    try:
-        if collected is not None:
-            walk = min(_config_ms("ENROLLEE_WALK_TIMEOUT_MS", WALK_TIMEOUT_MS), limit)
-            try:
-                return _under_timeout(session, walk, run)
-            except OperationalError as error:
-                if not _cancelled(error):
-                    raise
-            run = collected
-        return _under_timeout(session, limit, run)
-    except OperationalError as error:
-        if _cancelled(error):
-            raise ServiceError(TIMEOUT_MESSAGE) from None
-        raise
+    return guard(session, run, collected)
 
 
 def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=None, before=None, today=None):
@@ -460,5 +410,6 @@ def detail(session, scope, pk, today=None):
 __all__ = [
     "CERT_STATUSES", "COUNT_CAP", "EXAM_STATUSES", "EnrolleeFilters", "EnrolleeRow", "FILTER_LABELS",
     "PLAN_STATUSES", "Page", "SCORE_STATUSES", "STATUS_CHOICES", "clamp_page_size", "count", "detail",
-    "fetch_page", "guarded", "plan_progress", "scoped_enrollments", "term_grams",
+    "QUERY_TIMEOUT_MS", "TIMEOUT_MESSAGE", "fetch_page", "guarded", "plan_progress", "scoped_enrollments",
+    "term_grams",
 ]

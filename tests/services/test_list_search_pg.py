@@ -194,3 +194,26 @@ def test_certificate_number_prefix_can_use_the_pattern_index(app, ctx):
     db.session.execute(text("SET LOCAL enable_seqscan = off"))  # an empty table: ask whether the index CAN serve it
     plan = _explain(select(Certificate.id).where(text_filters.starts_with(Certificate.number, "ZJ2026")))
     assert "ix_certificate_number_pattern" in plan, plan
+
+
+def test_a_list_search_that_runs_into_the_timeout_asks_for_a_longer_term(app, login, personas, monkeypatch):
+    """A FAB list's name search runs under the statement-timeout guard of 报名人员查询 (app.services.list_queries):
+    cancelled, the page answers with the Chinese notice and stays usable; a list without a search is not guarded."""
+    from app.views import base
+
+    monkeypatch.setitem(app.config, "ENROLLEE_QUERY_TIMEOUT_MS", 200)
+    counted = base.capped_count
+
+    def slow(session, query, cap):
+        session.execute(text("SELECT pg_sleep(0.6)"))
+        return counted(session, query, cap)
+
+    monkeypatch.setattr(base, "capped_count", slow)
+    client = login(personas.city)
+    for search in ("_flt_0_worker_name=张", "_flt_1_number=ZJ"):
+        page = client.get("/certificateview/list/?" + search)
+        assert page.status_code == 200 and "查询超时：请输入更长的姓名或名称" in page.text, search
+    page = client.get("/certificateview/list/")
+    assert page.status_code == 200 and "查询超时" not in page.text
+    monkeypatch.setattr(base, "capped_count", counted)
+    assert "查询超时" not in client.get("/certificateview/list/?_flt_0_worker_name=张").text
