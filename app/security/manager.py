@@ -195,8 +195,8 @@ class AppSecurityManager(PermissionCacheMixin, SecurityManager):
             return None
 
     def get_user_by_id(self, pk):
-        """FAB's user lookup (every request loads the signed-in user through it) with the account's organisation in
-        the same SELECT: before_request checks it on every request (login_refusal), a second statement otherwise."""
+        """FAB's user lookup (every request's, for the signed-in user) with the account's organisation joined."""
+        # before_request checks the organisation on every request (login_refusal): a second statement otherwise.
         return self.session.get(self.user_model, pk, options=_ORGANISATION)
 
     def load_user_jwt(self, _jwt_header, jwt_data):

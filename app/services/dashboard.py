@@ -302,12 +302,9 @@ def _grouped(session, parts, *metrics, order=None):
 
 
 def _enrollment_numbers(session, scope, region, period, child_of):
-    """The enrollment numbers per child region, per month (in order) and the certificates per 工种 (most first).
-
-    On PostgreSQL one scan with GROUPING SETS: the three GROUP BYs each read the same ~9,000 rows of a
-    province's year (about 10 ms each under load, the dashboard's largest cost in the database). SQLite has no
-    GROUPING SETS: three queries there.
-    """
+    """The enrollment numbers per child region, per month (in order) and the certificates per 工种 (most first)."""
+    # On PostgreSQL one scan with GROUPING SETS: three GROUP BYs each read the same ~9,000 rows of a province's
+    # year (about 10 ms each under load, the dashboard's largest cost in the database). SQLite has no GROUPING SETS.
     if session.get_bind().dialect.name != "postgresql":
         per_child = _grouped(session, _enrollment_parts(
             scope, region, period, lambda m: [child_of[m](m).label("key")], *METRICS), *METRICS)

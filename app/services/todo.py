@@ -37,11 +37,9 @@ def _documents(scope, model, states):
 
 
 def department_todos(scope):
-    """受理 and 审核 waiting, per document type, in the seed's order.
-
-    One condition and one grouped count per document type for both states: Scope.decides reads the departments
-    below for enterprises, and the home page counted each state apart (13 statements, now 8 when nothing waits).
-    """
+    """受理 and 审核 waiting, per document type, in the seed's order."""
+    # One condition and one count grouped by state per document type: Scope.decides reads the departments below
+    # for enterprises, and counting each state apart made the home page 13 statements (now 7).
     todos = []
     states = ("submitted", "accepted")
     for key, labels, model, name in (
