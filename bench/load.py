@@ -4,7 +4,8 @@
     .venv/bin/python bench/load.py --url postgresql+psycopg://postgres@127.0.0.1:5432/zjpx_bench_wt14
     .venv/bin/python bench/load.py --url … --nodes 2          # two web processes on two ports + two workers
 
-Starts `--nodes` gunicorn processes (127.0.0.1, ports --port, --port+1, …; `--web-workers` sync workers each)
+Starts `--nodes` gunicorn processes (127.0.0.1, ports --port, --port+1, …; README's production setting by default:
+`--web-workers` 2 processes of `--threads` 4 gthread threads each; `--web-workers 4 --threads 1` is the sync worker)
 and as many `celery worker` processes, all on the same PostgreSQL database and the same Redis (broker and
 results on db --redis-db, login rate limits on db --redis-db + 1), as separate machines would share them.
 Then `--users` simulated operators (threads; at most 200) log in as bench_province / bench_city / bench_county
@@ -245,8 +246,9 @@ def main():
                         help="closed loop without think time: throughput at saturation")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load after the logins")
     parser.add_argument("--nodes", type=int, default=1, choices=(1, 2), help="web processes (ports) and workers")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers per web process")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per web process (README: 2)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per gunicorn worker (gthread when > 1; README: 4; 1 = sync worker)")
     parser.add_argument("--keepalive", type=int, default=5, help="gthread: seconds a connection is kept open")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--redis-db", type=int, default=10)

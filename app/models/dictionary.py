@@ -1,6 +1,6 @@
 """数据字典: lookup types and their items, editable by 系统管理员 without code changes, and their labels."""
 from flask import g, has_app_context
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, UniqueConstraint, event, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, UniqueConstraint, bindparam, event, select
 from sqlalchemy.orm import relationship
 
 from app.extensions import db
@@ -69,11 +69,14 @@ def _labels(type_code):
     # One query per type and request: list pages show a label per row.
     cache = g.setdefault(_CACHE_KEY, {}) if has_app_context() else {}
     if type_code not in cache:
-        cache[type_code] = dict(db.session.execute(
-            select(DictItem.value, DictItem.label).join(DictType, DictItem.type_id == DictType.id)
-            .where(DictType.code == type_code)
-        ).all())
+        cache[type_code] = dict(db.session.execute(_LABELS, {"type_code": type_code}).all())
     return cache[type_code]
+
+
+# Built once with the type as a bound parameter: building the join and its cache key on every call was half the
+# cost of a label lookup (详情 reads four types). The items are still read once per type and request.
+_LABELS = (select(DictItem.value, DictItem.label).join(DictType, DictItem.type_id == DictType.id)
+           .where(DictType.code == bindparam("type_code")))
 
 
 @event.listens_for(DictItem, "after_insert")

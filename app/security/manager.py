@@ -15,7 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
@@ -25,6 +25,9 @@ from app.extensions import db
 from app.models.user import AppUser
 from app.security.labels import permissions_markup, role_label
 from app.security.permission_cache import PermissionCacheMixin
+
+# The three organisations an account may belong to (a many-to-one each; at most one is set).
+_ORGANISATION = [joinedload(AppUser.department), joinedload(AppUser.institution), joinedload(AppUser.enterprise)]
 
 SESSION_VERSION_KEY = "_sv"  # the account's session_version when this session logged in
 # What an account that must change its password may still open (plus static files).
@@ -190,6 +193,11 @@ class AppSecurityManager(PermissionCacheMixin, SecurityManager):
             return self.accounts.authenticate(username, password, self.accounts.API_LOGIN)
         except ServiceError:
             return None
+
+    def get_user_by_id(self, pk):
+        """FAB's user lookup (every request's, for the signed-in user) with the account's organisation joined."""
+        # before_request checks the organisation on every request (login_refusal): a second statement otherwise.
+        return self.session.get(self.user_model, pk, options=_ORGANISATION)
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """A REST API token stops working when its account may no longer log in (e.g. 注销) or must first

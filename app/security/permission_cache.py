@@ -13,7 +13,7 @@ what may be kept longer (the rendered side menu, app/views/menu_cache.py) is key
 from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.models import (assoc_group_role, assoc_permissionview_role, assoc_user_group,
                                                    assoc_user_role)
-from sqlalchemy import select, union
+from sqlalchemy import bindparam, select, union
 
 _MEMO = "_granted_permissions"  # on flask.g: (user id, frozenset of (permission name, view name))
 
@@ -23,21 +23,34 @@ def granted_permissions(sm, user):
     memo = g.get(_MEMO) if has_request_context() else None
     if memo is not None and memo[0] == user.id:
         return memo[1]
+    granted = frozenset(tuple(row) for row in sm.session.execute(_grants_query(sm), {"user_id": user.id}))
+    if has_request_context():
+        setattr(g, _MEMO, (user.id, granted))
+    return granted
+
+
+def _grants_query(sm):
+    """The grants SELECT with the user as a bound parameter, built once per security manager."""
+    # Building this five-table join with its UNION on every request, and SQLAlchemy deriving the cache key of the
+    # new object, cost about 0.6 ms of CPU per page (two thirds of the query's cost); a statement built once keeps
+    # its cache key, so each request only binds the user id. The grants themselves are still read every request.
+    query = getattr(sm, "_grants_select", None)
+    if query is not None:
+        return query
+    user_id = bindparam("user_id")
     roles = union(
-        select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user.id),
+        select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user_id),
         select(assoc_group_role.c.role_id).join(assoc_user_group,
                                                 assoc_user_group.c.group_id == assoc_group_role.c.group_id)
-        .where(assoc_user_group.c.user_id == user.id))
+        .where(assoc_user_group.c.user_id == user_id))
     pv, permission, view = sm.permissionview_model, sm.permission_model, sm.viewmenu_model
     query = (select(permission.name, view.name)
              .select_from(pv).join(permission, permission.id == pv.permission_id)
              .join(view, view.id == pv.view_menu_id)
              .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == pv.id)
              .where(assoc_permissionview_role.c.role_id.in_(select(roles.subquery()))))
-    granted = frozenset(tuple(row) for row in sm.session.execute(query))
-    if has_request_context():
-        setattr(g, _MEMO, (user.id, granted))
-    return granted
+    sm._grants_select = query
+    return query
 
 
 def forget_granted_permissions(_exception=None):

@@ -7,7 +7,7 @@ DictItem/DictType row is written or explicitly with clear_cache().
 """
 from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +22,11 @@ SPECIALTY = "specialty"
 GROUP_TYPES = {TRADE: SPECIALTY}
 
 
+# Built once, the type bound per call (the statement and its cache key are not rebuilt for every select rendered).
+_ITEMS = (select(DictItem.value, DictItem.label, DictItem.enabled).join(DictType, DictItem.type_id == DictType.id)
+          .where(DictType.code == bindparam("type_code")).order_by(DictItem.sort_order, DictItem.value))
+
+
 def items(type_code, include=None):
     """Enabled items of a type as (value, label), ordered.
 
@@ -32,12 +37,7 @@ def items(type_code, include=None):
         keep = {include} if include not in (None, "") else set()
     else:
         keep = {value for value in include if value not in (None, "")}
-    rows = db.session.execute(
-        select(DictItem.value, DictItem.label, DictItem.enabled)
-        .join(DictType, DictItem.type_id == DictType.id)
-        .where(DictType.code == type_code)
-        .order_by(DictItem.sort_order, DictItem.value)
-    ).all()
+    rows = db.session.execute(_ITEMS, {"type_code": type_code}).all()
     return [(value, label) for value, label, enabled in rows if enabled or value in keep]
 
 

@@ -21,8 +21,10 @@ class Todo:
     records: list = field(default_factory=list)  # [(id, display name)], at most SHOWN
 
 
-def _todo(key, label, query, name_column, id_column):
-    count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar()
+def _todo(key, label, query, name_column, id_column, count=None):
+    """A Todo with its count (counted here unless given) and the first SHOWN records."""
+    if count is None:
+        count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar()
     records = db.session.execute(query.with_only_columns(id_column, name_column)
                                  .order_by(id_column.desc()).limit(SHOWN)).all() if count else []
     return Todo(key, label, count, [tuple(r) for r in records])
@@ -36,18 +38,24 @@ def _documents(scope, model, states):
 
 def department_todos(scope):
     """受理 and 审核 waiting, per document type, in the seed's order."""
+    # One condition and one count grouped by state per document type: Scope.decides reads the departments below
+    # for enterprises, and counting each state apart made the home page 13 statements (now 7).
     todos = []
+    states = ("submitted", "accepted")
     for key, labels, model, name in (
         ("enterprise", (_l("企业资质待受理"), _l("企业资质待审核")), Enterprise, Enterprise.name),
         ("training_plan", (_l("培训计划待受理"), _l("培训计划待审核")), TrainingPlan, TrainingPlan.name),
         ("exam_plan", (_l("考核计划待受理"), _l("考核计划待审核")), ExamPlan, ExamPlan.name),
         ("score_report", (_l("成绩报审待受理"), _l("成绩报审待审核")), ScoreReport, ExamPlan.name),
     ):
-        for state, label in zip(("submitted", "accepted"), labels):
-            query = _documents(scope, model, (state,))
-            if model is ScoreReport:
-                query = query.join(ExamPlan, ScoreReport.exam_plan_id == ExamPlan.id)
-            todos.append(_todo("%s_%s" % (key, state), label, query, name, model.id))
+        waiting = _documents(scope, model, states)
+        if model is ScoreReport:
+            waiting = waiting.join(ExamPlan, ScoreReport.exam_plan_id == ExamPlan.id)
+        counts = dict(db.session.execute(
+            waiting.with_only_columns(model.review_state, func.count()).group_by(model.review_state)).all())
+        for state, label in zip(states, labels):
+            todos.append(_todo("%s_%s" % (key, state), label, waiting.where(model.review_state == state), name,
+                               model.id, count=counts.get(state, 0)))
     return todos
 
 

@@ -33,6 +33,19 @@ def test_department_sees_what_waits_for_its_acceptance_and_review(personas):
     assert counts(todo.department_todos(Scope.for_user(p.other_city)))["training_plan_submitted"] == 1
 
 
+def test_each_state_has_its_own_count_and_records(personas):
+    """The home page counts both states of a document type in one grouped query: each count and list is its own."""
+    p = personas
+    for n in range(3):
+        factories.training_plan(p.inst_a, name="待受理%d" % n, state="submitted", owner=p.inst_a_user)
+    accepted = factories.training_plan(p.inst_a, name="待审核", state="accepted", owner=p.inst_a_user, reviewer=p.city)
+    todos = {t.key: t for t in todo.department_todos(Scope.for_user(p.city))}
+    assert (todos["training_plan_submitted"].count, todos["training_plan_accepted"].count) == (3, 1)
+    assert sorted(name for _, name in todos["training_plan_submitted"].records) == ["待受理0", "待受理1", "待受理2"]
+    assert todos["training_plan_accepted"].records == [(accepted.id, "待审核")]
+    assert todos["exam_plan_submitted"].count == todos["score_report_accepted"].count == 0
+
+
 def test_institution_sees_returned_plans_and_its_own_only(personas):
     p = personas
     factories.training_plan(p.inst_a, name="退回计划", state="rejected", owner=p.inst_a_user, reviewer=p.city)
