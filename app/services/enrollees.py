@@ -31,7 +31,8 @@ from app.models import (
 from app.models.certificate import CERT_STATUS
 from app.extensions import db
 from app.security.filters import gram_frequency, term_grams, text_match
-from app.services.list_queries import COUNT_CAP, QUERY_TIMEOUT_MS, TIMEOUT_MESSAGE, capped_count, guard
+from app.services.list_queries import (COUNT_CAP, QUERY_TIMEOUT_MS, TIMEOUT_MESSAGE, capped_count, count_cap,
+                                       guard)
 from app.validators import mask_id_number, normalize_id_number
 
 # Progress statuses in the seed's wording (SPEC §7).
@@ -320,8 +321,11 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
                 has_prev=after is not None)
 
 
-def count(session, scope, filters, cap=COUNT_CAP, today=None):
-    """(number of matching rows, exact?) — counting stops at `cap` + 1 rows, so it stays cheap."""
+def count(session, scope, filters, cap=None, today=None):
+    """(number of matching rows, exact?) — counting stops at `cap` + 1 rows (list_queries.count_cap), so it stays cheap."""
+    searching = any(getattr(filters, key) for key in INFIX_FILTERS)
+    cap = cap or count_cap(searching)
+
     def number(collect):
         return capped_count(session, scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today,
                                                         collect=collect), cap)

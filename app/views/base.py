@@ -21,7 +21,7 @@ from app.models import Institution, Worker
 from app.security.filters import contains
 from app.security.scope import INT_MAX, INT_MIN, current_scope
 from app.services import ServiceError, audit
-from app.services.list_queries import COUNT_CAP, capped_count, guard
+from app.services.list_queries import COUNT_CAP, SEARCH_COUNT_CAP, capped_count, guard
 from app.views.list_preload import preload_many_to_one
 
 
@@ -150,12 +150,22 @@ class CappedCountInterface(SQLAInterface):
     """
 
     count_cap = COUNT_CAP
+    search_count_cap = SEARCH_COUNT_CAP
+
+    @staticmethod
+    def searched(filters):
+        """Whether `filters` hold a name search (TEXT_SEARCHES with a value)."""
+        return any(isinstance(flt, TEXT_SEARCHES) and value not in (None, "")
+                   for flt, value in (filters.get_filters_values() if filters is not None else ()))
+
+    def cap_for(self, filters):
+        """The count's cap for these filters: a name search counts less far (list_queries.SEARCH_COUNT_CAP)."""
+        return self.search_count_cap if self.searched(filters) else self.count_cap
 
     def query(self, filters=None, *args, **kwargs):
         """FAB's count and page — under the statement-timeout guard when a name is searched: a search that still
         cannot be fast shows the Chinese notice asking for a longer term and an empty page, not a minute's query."""
-        if not any(isinstance(flt, TEXT_SEARCHES) and value not in (None, "")
-                   for flt, value in (filters.get_filters_values() if filters is not None else ())):
+        if not self.searched(filters):
             return super().query(filters, *args, **kwargs)
         try:
             return guard(self.session, lambda: super(CappedCountInterface, self).query(filters, *args, **kwargs))
@@ -166,7 +176,7 @@ class CappedCountInterface(SQLAInterface):
     def query_count(self, query, filters=None, select_columns=None):
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         number, exact = capped_count(self.session, inner.with_entities(*self.obj.__mapper__.primary_key),
-                                     self.count_cap)
+                                     self.cap_for(filters))
         return number if exact else number + 1
 
 
@@ -229,7 +239,8 @@ class ScopedModelView(ModelView):
         page_size = page_size or self.page_size
         page_size = max(1, min(int(page_size), limit))
         widgets = super()._get_list_widget(filters, page_size=page_size, **kwargs)
-        widgets["list"].template_args["count_cap"] = getattr(self.datamodel, "count_cap", None)
+        cap_for = getattr(self.datamodel, "cap_for", None)
+        widgets["list"].template_args["count_cap"] = cap_for(filters) if cap_for else None
         preload_many_to_one(db.session, self.datamodel.obj, widgets["list"].template_args.get("pks"), self.list_columns)
         return widgets
 

@@ -248,6 +248,19 @@ def test_count_is_capped(personas, world):
     assert enrollees.count(db.session, scope_of(personas, "other_city"), EnrolleeFilters(), cap=2) == (2, True)
 
 
+def test_a_search_counts_less_far_than_the_whole_list(personas, world, monkeypatch):
+    """A name search stops counting at SEARCH_COUNT_CAP, the unfiltered list at COUNT_CAP (list_queries.count_cap)."""
+    from app.services import list_queries
+
+    monkeypatch.setattr(list_queries, "SEARCH_COUNT_CAP", 2)
+    monkeypatch.setattr(list_queries, "COUNT_CAP", 50)
+    province = scope_of(personas, "province")
+    searched = EnrolleeFilters.from_mapping({"institution_name": "杭州建工"})
+    assert len(query_ids(province, searched)) > 2
+    assert enrollees.count(db.session, province, searched) == (2, False)
+    assert enrollees.count(db.session, province, EnrolleeFilters()) == (len(NAMES), True)
+
+
 def test_rows_show_masked_ids_and_seed_statuses(personas, world):
     page = enrollees.fetch_page(db.session, scope_of(personas, "county"), EnrolleeFilters.from_mapping(
         {"name": "张西湖"}), page_size=10)

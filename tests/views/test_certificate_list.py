@@ -3,11 +3,13 @@ with the last push error, 操作), 查看证书, 撤销 with a required reason f
 to `next` (local paths only), search, scope (forged ids → 404, nothing changes) and no query per row."""
 import datetime
 import re
+from collections import Counter
 from urllib.parse import unquote
 
 import pytest
 
 from app.extensions import db
+from app.views import base as base_views
 from app.models import AuditLog, Certificate, PushOutbox
 from app.services import certificates as certificate_service
 from app.services import push as push_service
@@ -171,6 +173,25 @@ def test_the_count_is_capped_and_the_pages_still_work(app, login, personas, cert
     client.get("/lang/en")
     monkeypatch.setattr(view.datamodel, "count_cap", 3)
     assert "Over 3 records" in client.get(LIST).text
+
+
+def test_a_name_search_counts_to_the_search_cap(app, login, personas, certs, monkeypatch):
+    """With 姓名 searched the count stops at search_count_cap (list_queries.SEARCH_COUNT_CAP), the header says so."""
+    view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "CertificateView")
+    names = [c["name"] for c in certs + _facts(_issue(personas, count=7, rng_seed=2, trade="020"))]
+    common, holders = Counter(char for name in names for char in set(name)).most_common(1)[0]
+    assert holders >= 2, names
+    client = login(personas.city)
+    monkeypatch.setattr(view.datamodel, "count_cap", 100)
+    monkeypatch.setattr(view.datamodel, "search_count_cap", 1)
+    assert "超过" not in client.get(LIST + "?psize_CertificateView=100").text
+    caps = []
+    counted = base_views.capped_count
+    monkeypatch.setattr(base_views, "capped_count", lambda session, query, cap: caps.append(cap) or counted(
+        session, query, cap))
+    searched = client.get(LIST + "?_flt_0_worker_name=" + common).text
+    header = _text(re.search(r'id="result-count".*?</div>', searched, flags=re.S).group(0))
+    assert "超过 1 条" in header and caps == [1], (header, caps)
 
 
 # --- 撤销 ------------------------------------------------------------------------------------------------
