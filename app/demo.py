@@ -9,11 +9,12 @@ from types import SimpleNamespace
 
 from app.extensions import db
 from app.models import (
-    Department, ReviewRecord, Enrollment, Enterprise, ExamPlan, Institution, Staff, TrainingPlan,
+    Department, ReviewRecord, Enrollment, Enterprise, ExamPlan, Institution, TrainingPlan,
     Worker,
 )
 from app.models.user import AppUser
-from app.services import accounts, review
+from app.services import accounts, review, transaction
+from app.services import departments as department_service
 from app.services import enrollment as enrollment_service
 from app.services import enterprises as enterprise_service
 from app.services import exams as exam_service
@@ -86,17 +87,15 @@ def load_demo():
 
 
 def _demo_departments():
-    """The administrator and the 省 / 杭州市 / 西湖区 / 宁波市 departments with one reviewer account each.
-
-    Departments are rows the administrator adds in FAB's own form (no service verb), so they are written here."""
+    """The administrator and the 省 / 杭州市 / 西湖区 / 宁波市 departments (新增主管部门 by the administrator) with one
+    reviewer account each."""
     admin = _user("admin", "admin", "平台管理员")
+    db.session.commit()
     depts = {}
     for key, name, region in (("zj", "浙江省住房和城乡建设厅", "330000"), ("hz", "杭州市城乡建设委员会", "330100"),
                               ("xh", "西湖区住房和城乡建设局", "330106"), ("nb", "宁波市住房和城乡建设局", "330200")):
-        depts[key] = Department(name=name, region_code=region, contact="业务科", phone="0571-8700%04d" % len(depts),
-                                enabled=True)
-        db.session.add(depts[key])
-    db.session.flush()
+        depts[key] = department_service.create_department(
+            dict(name=name, region_code=region, contact="业务科", phone="0571-8700%04d" % len(depts)), user=admin)
     users = {"admin": admin}
     for key, name in (("zj", "省厅审核员"), ("hz", "杭州市审核员"), ("xh", "西湖区审核员"), ("nb", "宁波市审核员")):
         users[key] = _user(key + "_admin", "department", name, department_id=depts[key].id)
@@ -154,9 +153,8 @@ def _demo_institutions(rng, users, now):
     inst_users = {"hz": _user("hz_school", "institution", "杭州建工培训学校", institution_id=institutions["hz"].id),
                   "nb": _user("nb_center", "institution", "宁波建筑技能培训中心", institution_id=institutions["nb"].id),
                   "hx": _user("hx_school", "institution", "恒信培训学校", institution_id=institutions["hx"].id)}
-    for institution in (institutions["hz"], institutions["nb"]):
-        add_staff_roster(institution, rng)
-    db.session.commit()
+    for key in ("hz", "nb"):
+        add_staff_roster(institutions[key], rng, user=users[key])
     hx = institution_service.cancel_institution(institutions["hx"].id, "考核过程中存在违规代考行为", user=users["hz"])
     hx.cancelled_at = now - datetime.timedelta(days=30)
     db.session.commit()
@@ -323,8 +321,11 @@ def _spread_review_times(rng, now):
     db.session.commit()
 
 
-def add_staff_roster(institution, rng):
-    """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装)."""
+@transaction
+def add_staff_roster(institution, rng, *, user):
+    """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装), added one by one through
+    institutions.add_staff by `user` (the department that set the institution up, or the institution); the verbs
+    join this one transaction: a roster is written whole or not at all."""
     used = set()
 
     def person(category, **extra):
@@ -333,10 +334,10 @@ def add_staff_roster(institution, rng):
             first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),
                                               rng.randint(0, 2), rng.randint(1, 999))
         used.add(first17)
-        db.session.add(Staff(institution_id=institution.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                             id_number=first17 + id_check_char(first17), mobile="1390000%04d" % rng.randint(0, 9999),
-                             category=category, title="高级工程师", certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8),
-                             **extra))
+        institution_service.add_staff(institution.id, dict(
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN), id_number=first17 + id_check_char(first17),
+            mobile="1390000%04d" % rng.randint(0, 9999), category=category, title="高级工程师",
+            certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8), **extra), user=user)
     for _ in range(2):
         person("safety")
     for trade in ("010", "020", "030", "050", "130", "270"):
@@ -344,7 +345,6 @@ def add_staff_roster(institution, rng):
     for specialty in ("土建", "安装"):
         for _ in range(8):
             person("examiner", specialty=specialty)
-    db.session.flush()
 
 
 # --- 企业资质文件 of the demo enterprises: small real PDF/PNG files a newcomer can open -----------------

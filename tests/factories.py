@@ -1,60 +1,81 @@
 """Factories that build records through the services, and the personas of the test-suite."""
 import datetime
+import functools
+import io
 import itertools
+import random
 from types import SimpleNamespace
 
-import random
-
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
-from app.demo import add_staff_roster, make_id_number, make_uscc
+from app.demo import add_staff_roster, demo_pdf, demo_png, make_id_number, make_uscc
 from app.extensions import db
-from app.models import AppUser, Department, Enterprise, Institution, Worker
-from app.services import accounts, enrollment, exams, plans, review, scores, workers
-from app.services.institutions import allocate_institution_code
+from app.models import AppUser, Enterprise, Worker
+from app.services import (
+    accounts, departments, enrollment, enterprises, exams, institutions, plans, review, scores, workers,
+)
 
 PASSWORD = "Passw0rd1"
+INITIAL_PASSWORD = "Initial2026a"  # a department's initial password for a manager account, changed at first login
 _seq = itertools.count(1)
 _rng = random.Random(16)
 
 
 def department(name, region_code, username):
-    """A department and its reviewer; the row is written by hand: departments have no service verb."""
-    dept = Department(name=name, region_code=region_code, enabled=True)
-    db.session.add(dept)
-    db.session.flush()
+    """A department (新增主管部门: departments.create_department by the 系统管理员) and its reviewer account.
+
+    The account is accounts.create_user with the password as its own (the 账号管理 screen's initial password would
+    have to be changed at the first login).
+    """
+    dept = departments.create_department(dict(name=name, region_code=region_code), user=_user_of(account_type="admin"))
     user = accounts.create_user(username, PASSWORD, "department", name=name + "审核员", department_id=dept.id)
     db.session.commit()
     return dept, user
 
 
-def enterprise(name, region_code, username, *, approved_by=None):
-    """An enterprise and its account (row by hand, not yet enterprises.register_enterprise), approved on request."""
-    ent = Enterprise(name=name, uscc=make_uscc(next(_seq) * 104729), region_code=region_code,
-                     contact_person="联系人", contact_mobile="13800000000", review_state="draft")
-    db.session.add(ent)
-    db.session.flush()
-    user = accounts.create_user(username, PASSWORD, "enterprise", name=name, enterprise_id=ent.id)
-    db.session.commit()
+def enterprise(name, region_code, username, *, approved_by=None, submitted=False):
+    """An enterprise registered as on the 企业注册 page (enterprises.register_enterprise: the account, the three
+    documents, 上报); then 审核通过 by `approved_by`, left 未受理 when `submitted`, else 撤回 to 未上报."""
+    ent, user = enterprises.register_enterprise(
+        dict(name=name, uscc=make_uscc(next(_seq) * 104729), region_code=region_code, address=name + "办公楼",
+             legal_representative="法定代表人", contact_person="联系人", contact_mobile="13800000000",
+             qualification_category="general", qualification_cert_no="D2330%05d" % next(_seq)),
+        _registration_documents(), username=username, password=PASSWORD, confirm_password=PASSWORD)
     if approved_by is not None:
-        review.move(ent, "submit", user=user)
         review.move(ent, "approve", user=approved_by)
+    elif not submitted:
+        review.move(ent, "withdraw", user=user)
     return ent, user
 
 
-def institution(name, region_code, dept, username, *, staffed=True):
-    """An institution with a manager account; `staffed` gives it a roster meeting the staffing rule.
+def _registration_documents():
+    """企业承诺书, 营业执照 and 企业资质证书 as the registration form uploads them (small real PDF/PNG files)."""
+    return {field: FileStorage(io.BytesIO(data), filename=filename)
+            for field, (filename, data) in _document_bytes().items()}
 
-    The row is still written by hand (not yet institutions.create_institution), the roster by demo.add_staff_roster.
-    """
-    inst = Institution(code=allocate_institution_code(region_code), name=name, uscc=make_uscc(next(_seq) * 7907 + 3),
-                       institution_type="social_exam", region_code=region_code, department_id=dept.id, status="active")
-    db.session.add(inst)
-    db.session.flush()
-    user = accounts.create_user(username, PASSWORD, "institution", name=name, institution_id=inst.id)
+
+@functools.lru_cache(maxsize=None)
+def _document_bytes():
+    pdf = demo_pdf("营业执照（测试）", ["测试用文件"])
+    return {"commitment_file": ("企业承诺书.pdf", pdf), "license_file": ("营业执照.pdf", pdf),
+            "qualification_file": ("企业资质证书.png", demo_png("企业资质证书（测试）", ["测试用文件"]))}
+
+
+def institution(name, region_code, dept, username, *, staffed=True):
+    """An institution set up by `dept` (institutions.create_institution with its 营业执照), its manager account
+    (create_manager_account, then the manager's own 修改密码 at the first login) and, when `staffed`, a roster
+    meeting the staffing rule (demo.add_staff_roster: institutions.add_staff by the department)."""
+    setter = _user_of(department_id=dept.id)
+    inst = institutions.create_institution(dict(
+        name=name, uscc=make_uscc(next(_seq) * 7907 + 3), institution_type="social_exam", region_code=region_code,
+        address=name + "教学楼", legal_representative="法定代表人", contact_person="教务处",
+        contact_phone="0571-88110000"), _registration_documents()["license_file"], user=setter)
+    user = institutions.create_manager_account(inst.id, username, name, INITIAL_PASSWORD, INITIAL_PASSWORD,
+                                               user=setter)
+    accounts.change_password(user, INITIAL_PASSWORD, PASSWORD, PASSWORD)
     if staffed:
-        add_staff_roster(inst, random.Random(inst.id))
-    db.session.commit()
+        add_staff_roster(inst, random.Random(inst.id), user=setter)
     return inst, user
 
 

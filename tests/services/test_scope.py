@@ -153,10 +153,17 @@ def build_world(p):
     w.staff_b = _staff(p.inst_b, "宁波考评员乙")
     w.staff_c = _staff(w.inst_c, "余杭考评员丙")
 
-    w.f_ent_a = _file("enterprise", p.ent_a, "西湖建设营业执照.pdf")
-    w.f_ent_b = _file("enterprise", p.ent_b, "海曙建工营业执照.pdf")
-    w.f_inst_a = _file("institution", p.inst_a, "杭州建工营业执照.pdf")
-    w.f_inst_b = _file("institution", p.inst_b, "宁波培训中心营业执照.pdf")
+    # 企业注册 uploaded each enterprise's three documents, 新增培训机构 each institution's 营业执照: one key per owner.
+    w.owner_files = {}
+    for key, owner_type, owner in (("f_ent_a", "enterprise", p.ent_a), ("f_ent_b", "enterprise", p.ent_b),
+                                   ("f_ent_c", "enterprise", w.ent_c), ("f_ent_d", "enterprise", w.ent_d),
+                                   ("f_inst_a", "institution", p.inst_a), ("f_inst_b", "institution", p.inst_b),
+                                   ("f_inst_c", "institution", w.inst_c)):
+        files = db.session.execute(select(UploadedFile).filter_by(owner_type=owner_type, owner_id=owner.id)
+                                   .order_by(UploadedFile.id)).scalars().all()
+        assert len(files) == (3 if owner_type == "enterprise" else 1), key
+        setattr(w, key, files[0])
+        w.owner_files[key] = files
     w.f_worker_b = _file("worker", w.w_b, "李海曙照片.pdf")
     w.f_staff_a = _file("staff", w.staff_a, "杭州考评员甲证书.pdf")
 
@@ -253,13 +260,14 @@ EXPECT = {
     },
     UploadedFile: {
         "admin": ALL, "province": ALL,
-        "city": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
+        # 拱墅 (ent_c) and 余杭 (ent_d) are 杭州's; 杭州 set inst_c up
+        "city": {"f_ent_a", "f_ent_c", "f_ent_d", "f_inst_a", "f_inst_c", "f_worker_b", "f_staff_a"},
         "county": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
-        "other_city": {"f_ent_b", "f_inst_b", "f_worker_b"}, "gongshu": set(),
+        "other_city": {"f_ent_b", "f_inst_b", "f_worker_b"}, "gongshu": {"f_ent_c"},
         # a file goes to its owner and the departments over it: an institution sees enterprises whose
         # workers it trains, never their qualification documents or their workers' photos (issue 13)
         "inst_a_user": {"f_inst_a", "f_staff_a"},
-        "inst_b_user": {"f_inst_b"}, "inst_c_user": set(),
+        "inst_b_user": {"f_inst_b"}, "inst_c_user": {"f_inst_c"},
         # an enterprise downloads its own documents and its workers' — never an institution's licence
         "ent_a_user": {"f_ent_a"}, "ent_b_user": {"f_ent_b", "f_worker_b"}, "anonymous": set(),
     },
@@ -323,6 +331,8 @@ def test_each_persona_sees_exactly_its_rows(personas, world, model):
     p, w = personas, world
     universe = {key for expected in EXPECT[model].values() if expected is not ALL for key in expected}
     key_of = {_obj(p, w, key).id: key for key in universe}
+    if model is UploadedFile:  # every document of an owner counts as that owner's key
+        key_of.update({row.id: key for key, rows in w.owner_files.items() for row in rows})
     everything = _all_ids(model)
     assert set(key_of) <= everything
     wrong = []
