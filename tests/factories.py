@@ -9,12 +9,10 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.demo import add_staff_roster, demo_pdf, demo_png, make_id_number, make_uscc
+from app.demo import add_staff_roster, demo_pdf, demo_png, make_uscc
 from app.extensions import db
-from app.models import AppUser, Enterprise, Worker
-from app.services import (
-    accounts, departments, enrollment, enterprises, exams, institutions, plans, review, scores, workers,
-)
+from app.models import AppUser, Enterprise
+from app.services import accounts, departments, enterprises, exams, institutions, plans, review, scores
 
 PASSWORD = "Passw0rd1"
 INITIAL_PASSWORD = "Initial2026a"  # a department's initial password for a manager account, changed at first login
@@ -28,7 +26,7 @@ def department(name, region_code, username):
     The account is accounts.create_user with the password as its own (the 账号管理 screen's initial password would
     have to be changed at the first login).
     """
-    dept = departments.create_department(dict(name=name, region_code=region_code), user=_user_of(account_type="admin"))
+    dept = departments.create_department(dict(name=name, region_code=region_code), user=user_of(account_type="admin"))
     user = accounts.create_user(username, PASSWORD, "department", name=name + "审核员", department_id=dept.id)
     db.session.commit()
     return dept, user
@@ -66,7 +64,7 @@ def institution(name, region_code, dept, username, *, staffed=True):
     """An institution set up by `dept` (institutions.create_institution with its 营业执照), its manager account
     (create_manager_account, then the manager's own 修改密码 at the first login) and, when `staffed`, a roster
     meeting the staffing rule (demo.add_staff_roster: institutions.add_staff by the department)."""
-    setter = _user_of(department_id=dept.id)
+    setter = user_of(department_id=dept.id)
     inst = institutions.create_institution(dict(
         name=name, uscc=make_uscc(next(_seq) * 7907 + 3), institution_type="social_exam", region_code=region_code,
         address=name + "教学楼", legal_representative="法定代表人", contact_person="教务处",
@@ -86,83 +84,81 @@ def training_plan(inst, *, name=None, state="draft", owner=None, reviewer=None, 
         name=name or "%s 第%d期培训" % (inst.name, next(_seq)), trade_code=trade, skill_level="5",
         training_type="initial", capacity=30, fee=800, hours=64, enroll_start=today - datetime.timedelta(days=1),
         enroll_end=today + datetime.timedelta(days=10), train_start=today + datetime.timedelta(days=11),
-        train_end=today + datetime.timedelta(days=30)), user=owner or _user_of(institution_id=inst.id))
+        train_end=today + datetime.timedelta(days=30)), user=owner or user_of(institution_id=inst.id))
     db.session.commit()
     _walk(plan, state, owner, reviewer)
     return plan
 
 
 def exam_plan(plan, *, state="draft", owner=None, reviewer=None):
-    """An exam plan of the approved `plan` made with 新增考核计划, starting with no examinees (callers add theirs)."""
+    """An exam plan of the approved `plan` made with 新增考核计划 (exams.create_exam_plan), moved to `state`.
+
+    Its examinees are the plan's enrollees whose attendance is confirmed 合格 (callers give the plan its class first,
+    e.g. exam_helpers.trained_plan); a plan without any gets one through examinee() — who stays its examinee.
+    """
     from tests import exam_helpers
 
-    owner = owner or _user_of(institution_id=plan.institution_id)
-    stand_in = _confirmed_examinee(plan, owner) if not exams.eligible_enrollments(plan) else None
+    owner = owner or user_of(institution_id=plan.institution_id)
+    if not exams.eligible_enrollments(plan):
+        examinee(plan, owner)
     start = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(hours=1)
     exam = exams.create_exam_plan(plan.institution_id, plan.id, exam_helpers.exam_data(
         plan.institution, name=plan.name + "考核", theory_start=start, theory_end=start + datetime.timedelta(hours=2),
         practical_start=start + datetime.timedelta(hours=3), practical_end=start + datetime.timedelta(hours=5),
         site_address="考点", rooms=1, seats_per_room=30,
         examiner_ids=exam_helpers.examiners(plan.institution, exams.plan_specialty(plan))), user=owner)
-    if stand_in is not None:
-        # 新增考核计划 needs one 合格 examinee; callers add their own, so the stand-in leaves again (no verb does that).
-        _remove_stand_in(exam, stand_in)
     _walk(exam, state, owner, reviewer)
     return exam
 
 
-def _user_of(**organisation):
+def user_of(**organisation):
+    """The first account of an organisation (department_id=…, institution_id=…, enterprise_id=…) or kind."""
     return db.session.execute(select(AppUser).filter_by(**organisation).order_by(AppUser.id).limit(1)).scalar_one()
 
 
-def _confirmed_examinee(plan, owner):
-    """One worker through 报名, 缴费, 开班, 考勤 (合格) and 确认考勤 of `plan`."""
-    examinee = enrollee(plan)
-    enrollment.confirm_payment([examinee], amount=plan.fee, user=owner)
-    enrollment.open_class(plan, user=owner)
-    enrollment.record_attendance(examinee, hours=plan.hours, result="合格", user=owner)
-    enrollment.confirm_attendance(plan, user=owner)
-    return examinee
+def examinee(plan, owner):
+    """One worker through 报名, 缴费, 开班, 考勤 (合格) and 确认考勤 of `plan`, by the institution's `owner`."""
+    from tests import exam_helpers
+
+    enrolled = enrollee(plan)
+    exam_helpers.attend(plan, [(enrolled, "合格")], owner)
+    return enrolled
 
 
 def enrollee(plan):
     """A new worker of the first approved enterprise, added to its roster and enrolled (培训报名) in `plan`."""
+    from tests import exam_helpers
+
     enterprise = db.session.execute(select(Enterprise).filter_by(review_state="approved")
                                     .order_by(Enterprise.id).limit(1)).scalar_one()
-    enterprise_user = _user_of(enterprise_id=enterprise.id)
-    worker = workers.add_worker(enterprise.id, dict(id_number=_free_id_number(enterprise.region_code), name="占位学员",
-                                                    mobile="13900000000", education="senior"), user=enterprise_user)
-    enrolled, = enrollment.enroll(plan.id, enterprise.id, [worker.id], user=enterprise_user,
-                                  today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
+    enrolled, = exam_helpers.enroll(plan, enterprise, ["占位学员"], rng=_rng)
     return enrolled
 
 
-def _free_id_number(region_code):
-    while True:
-        id_number = make_id_number(_rng, region_code)
-        if not db.session.query(Worker.id).filter_by(id_number=id_number).first():
-            return id_number
-
-
-def _remove_stand_in(exam, examinee):
-    """The stand-in examinee, its enrollment and its worker gone, as if never there."""
-    worker = examinee.worker
-    for candidate in list(exam.candidates):
-        exam.candidates.remove(candidate)
-    db.session.delete(examinee)
-    db.session.delete(worker)
-    db.session.commit()
-
-
 def score_report(exam, *, state="draft", owner=None, reviewer=None, imported=True):
-    """A score report (scores imported unless `imported=False`) moved to `state`."""
-    report = scores.report_of(exam, create=True)
+    """The 成绩报审 of the approved `exam`, moved to `state`: its scores imported from the downloaded template, every
+    examinee 80/80 (成绩导入: scores.build_template, scores.import_scores) unless `imported=False`."""
+    owner = owner or user_of(institution_id=exam.institution_id)
     if imported:
-        # 导入成绩 needs ticketed examinees and a filled template; the callers want only the report's states.
-        report.imported_at = datetime.datetime.now().replace(microsecond=0)
+        scores.import_scores(exam, filled_template(exam), "成绩.xlsx", user=owner)
+    report = scores.report_of(exam, create=True)
     db.session.commit()
     _walk(report, state, owner, reviewer)
     return report
+
+
+def filled_template(exam, theory=80, practical=80):
+    """The exam plan's score template with every examinee's 理论成绩 and 实操成绩 filled in (xlsx bytes)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(scores.build_template(exam)))
+    sheet = workbook[scores.DATA_SHEET]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=4, value=theory)
+        sheet.cell(row=row, column=5, value=practical)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def _walk(document, state, owner, reviewer):

@@ -27,8 +27,9 @@ from app.models import (
 )
 from app.models.user import AppUser
 from app.security.scope import Scope, responsible_department
+from app.services import enrollment as enrollment_service
 from app.services import review
-from tests import factories
+from tests import exam_helpers, factories
 
 _serial = itertools.count(1)
 
@@ -46,20 +47,10 @@ def _worker(name, enterprise, area):
     return worker
 
 
-def _enroll(plan, worker, enterprise, institution, user, exam=None):
-    """An enrollment with its denormalised columns, as app.demo._enroll writes them."""
-    now = datetime.datetime.now().replace(microsecond=0)
-    enrollment = Enrollment(
-        plan_id=plan.id, worker_id=worker.id, enterprise_id=enterprise.id, institution_id=institution.id,
-        inst_region_code=institution.region_code, ent_region_code=enterprise.region_code,
-        worker_name=worker.name, id_number=worker.id_number, mobile=worker.mobile,
-        enterprise_name=enterprise.name, institution_name=institution.name, plan_name=plan.name,
-        enrolled_at=now, enrolled_by_id=user.id,
-    )
-    if exam is not None:
-        enrollment.exam_plan_id, enrollment.exam_plan_name = exam.id, exam.name
-    db.session.add(enrollment)
-    db.session.flush()
+def _enroll(plan, worker, enterprise, institution, user):
+    """培训报名 of one roster worker by the enterprise's `user` (enrollment.enroll)."""
+    enrollment, = enrollment_service.enroll(plan.id, enterprise.id, [worker.id], user=user)
+    assert enrollment.institution_id == institution.id
     return enrollment
 
 
@@ -117,28 +108,29 @@ def build_world(p):
                               reviewer=p.other_city)
     w.plan_c = plan(w.inst_c, name="余杭钢筋工培训计划", state="approved", owner=w.inst_c_user, reviewer=p.city)
 
+    w.w_a = _worker("张西湖", p.ent_a, "330106")
+    w.w_b = _worker("李海曙", p.ent_b, "330203")
+    w.w_c = _worker("王拱墅", w.ent_c, "330105")
+    w.w_d = _worker("赵余杭", w.ent_d, "330110")
+    w.e_aa = _enroll(w.plan_a, w.w_a, p.ent_a, p.inst_a, p.ent_a_user)
+    w.e_ba = _enroll(w.plan_a, w.w_b, p.ent_b, p.inst_a, p.ent_b_user)  # 宁波 worker, 杭州 plan
+    w.e_bb = _enroll(w.plan_b, w.w_b, p.ent_b, p.inst_b, p.ent_b_user)
+    w.e_cc = _enroll(w.plan_c, w.w_c, w.ent_c, w.inst_c, w.ent_c_user)
+    w.e_dc = _enroll(w.plan_c, w.w_d, w.ent_d, w.inst_c, w.ent_d_user)
+    # 缴费, 开班, 考勤 and 确认考勤 first: 新增考核计划 takes its examinees (e_aa, e_ba; e_bb) from the class.
+    exam_helpers.attend(w.plan_a, [(w.e_aa, "合格"), (w.e_ba, "合格")], p.inst_a_user)
+    exam_helpers.attend(w.plan_b, [(w.e_bb, "合格")], p.inst_b_user)
     w.exam_a = factories.exam_plan(w.plan_a, state="submitted", owner=p.inst_a_user, reviewer=p.city)
     w.exam_b = factories.exam_plan(w.plan_b, state="submitted", owner=p.inst_b_user, reviewer=p.other_city)
     w.sr_a = _score_report(w.exam_a, p.inst_a_user)
     w.sr_b = _score_report(w.exam_b, p.inst_b_user)
 
-    w.w_a = _worker("张西湖", p.ent_a, "330106")
-    w.w_b = _worker("李海曙", p.ent_b, "330203")
-    w.w_c = _worker("王拱墅", w.ent_c, "330105")
-    w.w_d = _worker("赵余杭", w.ent_d, "330110")
-    w.e_aa = _enroll(w.plan_a, w.w_a, p.ent_a, p.inst_a, p.ent_a_user, exam=w.exam_a)
-    w.e_ba = _enroll(w.plan_a, w.w_b, p.ent_b, p.inst_a, p.ent_b_user, exam=w.exam_a)  # 宁波 worker, 杭州 plan
-    w.e_bb = _enroll(w.plan_b, w.w_b, p.ent_b, p.inst_b, p.ent_b_user, exam=w.exam_b)
-    w.e_cc = _enroll(w.plan_c, w.w_c, w.ent_c, w.inst_c, w.ent_c_user)
-    w.e_dc = _enroll(w.plan_c, w.w_d, w.ent_d, w.inst_c, w.ent_d_user)
-
-    for key in ("e_aa", "e_ba", "e_bb"):
+    for key, exam in (("e_aa", w.exam_a), ("e_ba", w.exam_a), ("e_bb", w.exam_b)):
         enrollment = getattr(w, key)
-        exam = w.exam_a if enrollment.exam_plan_id == w.exam_a.id else w.exam_b
-        candidate = ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id)
+        [candidate] = [c for c in exam.candidates if c.enrollment_id == enrollment.id]
         score = Score(exam_plan_id=exam.id, enrollment_id=enrollment.id, theory_score=80, practical_score=80,
                       passed=True)
-        db.session.add_all([candidate, score])
+        db.session.add(score)
         db.session.flush()
         setattr(w, "cand_" + key[2:], candidate)
         setattr(w, "score_" + key[2:], score)
