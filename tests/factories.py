@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from app.demo import add_staff_roster, demo_pdf, demo_png, make_uscc
 from app.extensions import db
 from app.models import AppUser, Enterprise
-from app.services import accounts, departments, enterprises, exams, institutions, plans, review, scores
+from app.services import accounts, departments, enterprises, exams, institutions, plans, review, scores, transaction
 
 PASSWORD = "Passw0rd1"
 INITIAL_PASSWORD = "Initial2026a"  # a department's initial password for a manager account, changed at first login
@@ -24,12 +24,15 @@ def department(name, region_code, username):
     """A department (新增主管部门: departments.create_department by the 系统管理员) and its reviewer account.
 
     The account is accounts.create_user with the password as its own (the 账号管理 screen's initial password would
-    have to be changed at the first login).
+    have to be changed at the first login); both in one transaction (the verb joins it).
     """
+    return _department_and_account(name, region_code, username)
+
+
+@transaction
+def _department_and_account(name, region_code, username):
     dept = departments.create_department(dict(name=name, region_code=region_code), user=user_of(account_type="admin"))
-    user = accounts.create_user(username, PASSWORD, "department", name=name + "审核员", department_id=dept.id)
-    db.session.commit()
-    return dept, user
+    return dept, accounts.create_user(username, PASSWORD, "department", name=name + "审核员", department_id=dept.id)
 
 
 def enterprise(name, region_code, username, *, approved_by=None, submitted=False):
@@ -63,15 +66,21 @@ def _document_bytes():
 def institution(name, region_code, dept, username, *, staffed=True):
     """An institution set up by `dept` (institutions.create_institution with its 营业执照), its manager account
     (create_manager_account, then the manager's own 修改密码 at the first login) and, when `staffed`, a roster
-    meeting the staffing rule (demo.add_staff_roster: institutions.add_staff by the department)."""
-    setter = user_of(department_id=dept.id)
+    meeting the staffing rule (demo.add_staff_roster: institutions.add_staff by the department). The department's
+    verbs join one transaction; the manager's 修改密码 commits on its own."""
+    inst, user = _set_up_institution(name, region_code, user_of(department_id=dept.id), username, staffed)
+    accounts.change_password(user, INITIAL_PASSWORD, PASSWORD, PASSWORD)
+    return inst, user
+
+
+@transaction
+def _set_up_institution(name, region_code, setter, username, staffed):
     inst = institutions.create_institution(dict(
         name=name, uscc=make_uscc(next(_seq) * 7907 + 3), institution_type="social_exam", region_code=region_code,
         address=name + "教学楼", legal_representative="法定代表人", contact_person="教务处",
         contact_phone="0571-88110000"), _registration_documents()["license_file"], user=setter)
     user = institutions.create_manager_account(inst.id, username, name, INITIAL_PASSWORD, INITIAL_PASSWORD,
                                                user=setter)
-    accounts.change_password(user, INITIAL_PASSWORD, PASSWORD, PASSWORD)
     if staffed:
         add_staff_roster(inst, random.Random(inst.id), user=setter)
     return inst, user
