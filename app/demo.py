@@ -1,7 +1,10 @@
 """Demo data for a newcomer's first look: organisations and accounts of every role, records in every state.
 
-Built through the services (accounts, review moves, code allocation) so the records are what the
-product itself would have written. Idempotent: does nothing when the demo admin already exists.
+Built through the service verbs (新增主管部门, 企业注册, 新增培训机构 and its staff, plans, 学员管理, 报名 to 确认考勤,
+exam plans, 成绩导入, certificates, review moves) so the records are what the product itself would have written;
+by hand only where a verb would refuse what is to be shown (an understaffed institution's plan) or to back-date
+what the demo writes in one instant (review times, class dates). Idempotent: does nothing when the demo admin
+already exists.
 """
 import datetime
 import random
@@ -22,7 +25,7 @@ from app.services import institutions as institution_service
 from app.services import plans as plan_service
 from app.services import scores as score_service
 from app.services import workers as worker_service
-from app.validators import id_check_char, id_number_birth_date, id_number_gender, uscc_check_char
+from app.validators import id_check_char, uscc_check_char
 
 # 角色 | 账号 | 密码 — the README lists exactly these.
 DEMO_ACCOUNTS = [
@@ -541,19 +544,14 @@ def add_demo_enrollment_states(rng):
         enterprise_user = db.session.execute(select(AppUser).where(
             AppUser.enterprise_id == enrollment.enterprise_id).order_by(AppUser.id).limit(1)).scalar()
         enrollment_service.cancel(enrollment, reason="工地工期调整，改报下一期", user=enterprise_user)
-    # unenrolled workers in each enterprise's roster, ready for 培训报名
+    # unenrolled workers in each enterprise's roster (学员管理), ready for 培训报名
     enterprises = {e.enterprise_id for e in rows}
     for enterprise_id in sorted(enterprises):
         enterprise = db.session.get(Enterprise, enterprise_id)
+        enterprise_user = db.session.execute(select(AppUser).where(
+            AppUser.enterprise_id == enterprise.id).order_by(AppUser.id).limit(1)).scalar()
         for _ in range(3):
-            id_number = make_id_number(rng, enterprise.region_code)
-            if db.session.execute(select(Worker.id).where(Worker.id_number == id_number)).first():
-                continue
-            db.session.add(Worker(id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                                  gender=id_number_gender(id_number), birth_date=id_number_birth_date(id_number),
-                                  mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
-                                  education=rng.choice(["junior", "senior", "college"]), enterprise_id=enterprise.id))
-    db.session.commit()
+            _demo_worker(rng, enterprise, enterprise.region_code, enterprise_user)
 
 
 DEMO_CERTIFICATE_EXAM = "2026年第3期钢筋工（五级）考核"

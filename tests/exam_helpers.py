@@ -29,24 +29,24 @@ def trained_plan(p, *groups, confirmed=True, trade="010"):
     return plan, enrollments
 
 
-def enroll(plan, enterprise, names, *, rng=None, area=None):
+def enroll(plan, enterprise, names, *, rng=None):
     """培训报名 of one new worker per name (added to the enterprise's roster first), by the enterprise's account."""
     rng = rng or _rng
     user = factories.user_of(enterprise_id=enterprise.id)
     workers = []
     for name in names:
-        id_number = make_id_number(rng, area or enterprise.region_code)
+        id_number = make_id_number(rng, enterprise.region_code)
         while db.session.query(Worker.id).filter_by(id_number=id_number).first():
-            id_number = make_id_number(rng, area or enterprise.region_code)
+            id_number = make_id_number(rng, enterprise.region_code)
         workers.append(worker_service.add_worker(enterprise.id, dict(
-            id_number=id_number, name=name or rng.choice(SURNAMES) + rng.choice(GIVEN),
-            mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)), education="senior"), user=user))
+            id_number=id_number, name=name, mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
+            education="senior"), user=user))
     return enrollment_service.enroll(plan.id, enterprise.id, [worker.id for worker in workers], user=user,
                                      today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
 
 
 def attend(plan, results, owner, *, confirmed=True):
-    """缴费, 开班 and 考勤 (the plan's full hours, result as given) of [(enrollment, 考勤结果)], then 确认考勤."""
+    """缴费, 开班 and 考勤 (the plan's full hours, result as given) of [(enrollment, 考勤结果)]; 确认考勤 when `confirmed`."""
     enrollment_service.confirm_payment([enrollment for enrollment, _result in results], amount=plan.fee, user=owner)
     enrollment_service.open_class(plan, user=owner)
     for enrollment, result in results:
@@ -76,8 +76,8 @@ def ticketed_exam(p, count, rng, *, trade="010"):
     """An approved exam plan of inst_a with `count` examinees of ent_a: a trained plan (trained_plan), 新增考核计划,
     then 上报, 受理 and 审核通过 — whose assign_tickets gives the 准考证号, rooms and seats.
     Returns (exam, [(candidate, enrollment)] in 准考证号 order)."""
-    plan, enrollments = trained_plan(p, (p.ent_a, [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(count)]),
-                                     trade=trade)
+    names = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(count)]
+    plan, enrollments = trained_plan(p, (p.ent_a, names), trade=trade)
     exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
     by_enrollment = {candidate.enrollment_id: candidate for candidate in exam.candidates}
     return exam, [(by_enrollment[enrollment.id], enrollment) for enrollment in enrollments]
