@@ -28,7 +28,7 @@ def _exam(p, names=("张三", "李四")):
 
 
 def _light(p, state="draft", inst=None):
-    """A bare exam plan (no examiners, no examinees) moved through the engine to `state`."""
+    """A light exam plan (factories.exam_plan: its own approved plan, one examinee) moved through the engine to `state`."""
     inst = inst or p.inst_a
     owner, reviewer = (p.inst_a_user, p.city) if inst is p.inst_a else (p.inst_b_user, p.other_city)
     plan = factories.training_plan(inst, state="approved", owner=owner, reviewer=reviewer)
