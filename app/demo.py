@@ -1,7 +1,10 @@
 """Demo data for a newcomer's first look: organisations and accounts of every role, records in every state.
 
-Built through the services (accounts, review moves, code allocation) so the records are what the
-product itself would have written. Idempotent: does nothing when the demo admin already exists.
+Built through the service verbs (新增主管部门, 企业注册, 新增培训机构 and its staff, plans, 学员管理, 报名 to 确认考勤,
+exam plans, 成绩导入, certificates, review moves) so the records are what the product itself would have written;
+by hand only where a verb would refuse what is to be shown (an understaffed institution's plan) or to back-date
+what the demo writes in one instant (review times, class dates). Idempotent: does nothing when the demo admin
+already exists.
 """
 import datetime
 import random
@@ -9,11 +12,12 @@ from types import SimpleNamespace
 
 from app.extensions import db
 from app.models import (
-    Department, ReviewRecord, Enrollment, Enterprise, ExamPlan, Institution, Staff, TrainingPlan,
+    Department, ReviewRecord, Enrollment, Enterprise, ExamPlan, Institution, TrainingPlan,
     Worker,
 )
 from app.models.user import AppUser
-from app.services import accounts, review
+from app.services import accounts, review, transaction
+from app.services import departments as department_service
 from app.services import enrollment as enrollment_service
 from app.services import enterprises as enterprise_service
 from app.services import exams as exam_service
@@ -21,7 +25,7 @@ from app.services import institutions as institution_service
 from app.services import plans as plan_service
 from app.services import scores as score_service
 from app.services import workers as worker_service
-from app.validators import id_check_char, id_number_birth_date, id_number_gender, uscc_check_char
+from app.validators import id_check_char, uscc_check_char
 
 # 角色 | 账号 | 密码 — the README lists exactly these.
 DEMO_ACCOUNTS = [
@@ -86,17 +90,15 @@ def load_demo():
 
 
 def _demo_departments():
-    """The administrator and the 省 / 杭州市 / 西湖区 / 宁波市 departments with one reviewer account each.
-
-    Departments are rows the administrator adds in FAB's own form (no service verb), so they are written here."""
+    """The administrator and the 省 / 杭州市 / 西湖区 / 宁波市 departments (新增主管部门 by the administrator) with one
+    reviewer account each."""
     admin = _user("admin", "admin", "平台管理员")
+    db.session.commit()
     depts = {}
     for key, name, region in (("zj", "浙江省住房和城乡建设厅", "330000"), ("hz", "杭州市城乡建设委员会", "330100"),
                               ("xh", "西湖区住房和城乡建设局", "330106"), ("nb", "宁波市住房和城乡建设局", "330200")):
-        depts[key] = Department(name=name, region_code=region, contact="业务科", phone="0571-8700%04d" % len(depts),
-                                enabled=True)
-        db.session.add(depts[key])
-    db.session.flush()
+        depts[key] = department_service.create_department(
+            dict(name=name, region_code=region, contact="业务科", phone="0571-8700%04d" % len(depts)), user=admin)
     users = {"admin": admin}
     for key, name in (("zj", "省厅审核员"), ("hz", "杭州市审核员"), ("xh", "西湖区审核员"), ("nb", "宁波市审核员")):
         users[key] = _user(key + "_admin", "department", name, department_id=depts[key].id)
@@ -154,9 +156,8 @@ def _demo_institutions(rng, users, now):
     inst_users = {"hz": _user("hz_school", "institution", "杭州建工培训学校", institution_id=institutions["hz"].id),
                   "nb": _user("nb_center", "institution", "宁波建筑技能培训中心", institution_id=institutions["nb"].id),
                   "hx": _user("hx_school", "institution", "恒信培训学校", institution_id=institutions["hx"].id)}
-    for institution in (institutions["hz"], institutions["nb"]):
-        add_staff_roster(institution, rng)
-    db.session.commit()
+    for key in ("hz", "nb"):
+        add_staff_roster(institutions[key], rng, user=users[key])
     hx = institution_service.cancel_institution(institutions["hx"].id, "考核过程中存在违规代考行为", user=users["hz"])
     hx.cancelled_at = now - datetime.timedelta(days=30)
     db.session.commit()
@@ -323,8 +324,11 @@ def _spread_review_times(rng, now):
     db.session.commit()
 
 
-def add_staff_roster(institution, rng):
-    """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装)."""
+@transaction
+def add_staff_roster(institution, rng, *, user):
+    """A staff roster meeting the default rule for 砌筑工/钢筋工 (土建) and 电工/焊工 (安装), added one by one through
+    institutions.add_staff by `user` (the department that set the institution up, or the institution); the verbs
+    join this one transaction: a roster is written whole or not at all."""
     used = set()
 
     def person(category, **extra):
@@ -333,10 +337,10 @@ def add_staff_roster(institution, rng):
             first17 = "%s19%02d0%d1%d%03d" % (institution.region_code, rng.randint(60, 90), rng.randint(1, 9),
                                               rng.randint(0, 2), rng.randint(1, 999))
         used.add(first17)
-        db.session.add(Staff(institution_id=institution.id, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                             id_number=first17 + id_check_char(first17), mobile="1390000%04d" % rng.randint(0, 9999),
-                             category=category, title="高级工程师", certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8),
-                             **extra))
+        institution_service.add_staff(institution.id, dict(
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN), id_number=first17 + id_check_char(first17),
+            mobile="1390000%04d" % rng.randint(0, 9999), category=category, title="高级工程师",
+            certificate_no="ZJ%08d" % rng.randint(0, 10 ** 8), **extra), user=user)
     for _ in range(2):
         person("safety")
     for trade in ("010", "020", "030", "050", "130", "270"):
@@ -344,7 +348,6 @@ def add_staff_roster(institution, rng):
     for specialty in ("土建", "安装"):
         for _ in range(8):
             person("examiner", specialty=specialty)
-    db.session.flush()
 
 
 # --- 企业资质文件 of the demo enterprises: small real PDF/PNG files a newcomer can open -----------------
@@ -541,19 +544,14 @@ def add_demo_enrollment_states(rng):
         enterprise_user = db.session.execute(select(AppUser).where(
             AppUser.enterprise_id == enrollment.enterprise_id).order_by(AppUser.id).limit(1)).scalar()
         enrollment_service.cancel(enrollment, reason="工地工期调整，改报下一期", user=enterprise_user)
-    # unenrolled workers in each enterprise's roster, ready for 培训报名
+    # unenrolled workers in each enterprise's roster (学员管理), ready for 培训报名
     enterprises = {e.enterprise_id for e in rows}
     for enterprise_id in sorted(enterprises):
         enterprise = db.session.get(Enterprise, enterprise_id)
+        enterprise_user = db.session.execute(select(AppUser).where(
+            AppUser.enterprise_id == enterprise.id).order_by(AppUser.id).limit(1)).scalar()
         for _ in range(3):
-            id_number = make_id_number(rng, enterprise.region_code)
-            if db.session.execute(select(Worker.id).where(Worker.id_number == id_number)).first():
-                continue
-            db.session.add(Worker(id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                                  gender=id_number_gender(id_number), birth_date=id_number_birth_date(id_number),
-                                  mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
-                                  education=rng.choice(["junior", "senior", "college"]), enterprise_id=enterprise.id))
-    db.session.commit()
+            _demo_worker(rng, enterprise, enterprise.region_code, enterprise_user)
 
 
 DEMO_CERTIFICATE_EXAM = "2026年第3期钢筋工（五级）考核"

@@ -1,51 +1,58 @@
-"""Shared set-up of the exam-plan tests: an approved plan with confirmed attendance and enrollees."""
+"""Shared set-up of the exam-plan tests: approved plans whose class went through the services, and exam data."""
 import datetime
 import random
 
 from app.demo import GIVEN, SURNAMES, make_id_number
 from app.extensions import db
-from app.models import Enrollment, ExamCandidate, Staff, Worker
-from app.services import exams as exam_service
+from app.models import Staff, Worker
+from app.services import enrollment as enrollment_service
 from app.services import workers as worker_service
-from app.services.enrollment import enrollment_columns
 from tests import factories
 
 _rng = random.Random(5)
 
 
-def enroll(plan, enterprise, names, *, result="合格", confirmed=True):
-    """Enroll one worker per name; attendance `result`, confirmed now (as the attendance step would)."""
-    now = datetime.datetime.now().replace(microsecond=0)
-    rows = []
-    for name in names:
-        while True:
-            id_number = make_id_number(_rng, enterprise.region_code)
-            if not db.session.query(Worker.id).filter_by(id_number=id_number).first():
-                break
-        worker = Worker(id_number=id_number, name=name, gender="男", enterprise_id=enterprise.id)
-        db.session.add(worker)
-        db.session.flush()
-        inst = plan.institution
-        enrollment = Enrollment(
-            plan_id=plan.id, worker_id=worker.id, enterprise_id=enterprise.id, institution_id=inst.id,
-            inst_region_code=inst.region_code, ent_region_code=enterprise.region_code, worker_name=name,
-            id_number=id_number, enterprise_name=enterprise.name, institution_name=inst.name, plan_name=plan.name,
-            enrolled_at=now, paid_at=now, paid_amount=800, in_class=True, attended_hours=64,
-            attendance_result=result, attendance_confirmed_at=now if confirmed else None,
-        )
-        db.session.add(enrollment)
-        rows.append(enrollment)
-    db.session.commit()
-    return rows
+def trained_plan(p, *groups, confirmed=True, trade="010"):
+    """An approved plan of inst_a and its class, every step through its verb.
 
-
-def ready_plan(p, *, confirmed=True, trade="010"):
-    """An approved plan of inst_a; attendance confirmed (an hour ago) when `confirmed`."""
+    Each group is (enterprise, names) or (enterprise, names, 考勤结果): one new worker per name in the enterprise's
+    roster (学员管理), enrolled by the enterprise (培训报名); then the institution's 缴费, 开班, 考勤 of every
+    enrollee and, when `confirmed`, 确认考勤 — once for the whole class, as the institution does it.
+    Returns (plan, the enrollments in the order of the names).
+    """
     plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city, trade=trade)
+    enrollments, results = [], []
+    for enterprise, names, *result in groups:
+        enrollments += enroll(plan, enterprise, names)
+        results += [result[0] if result else "合格"] * len(names)
+    attend(plan, list(zip(enrollments, results)), p.inst_a_user, confirmed=confirmed)
+    return plan, enrollments
+
+
+def enroll(plan, enterprise, names, *, rng=None):
+    """培训报名 of one new worker per name (added to the enterprise's roster first), by the enterprise's account."""
+    rng = rng or _rng
+    user = factories.user_of(enterprise_id=enterprise.id)
+    workers = []
+    for name in names:
+        id_number = make_id_number(rng, enterprise.region_code)
+        while db.session.query(Worker.id).filter_by(id_number=id_number).first():
+            id_number = make_id_number(rng, enterprise.region_code)
+        workers.append(worker_service.add_worker(enterprise.id, dict(
+            id_number=id_number, name=name, mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)),
+            education="senior"), user=user))
+    return enrollment_service.enroll(plan.id, enterprise.id, [worker.id for worker in workers], user=user,
+                                     today=max(plan.enroll_start, min(plan.enroll_end, datetime.date.today())))
+
+
+def attend(plan, results, owner, *, confirmed=True):
+    """缴费, 开班 and 考勤 (the plan's full hours, result as given) of [(enrollment, 考勤结果)]; 确认考勤 when `confirmed`."""
+    enrollment_service.confirm_payment([enrollment for enrollment, _result in results], amount=plan.fee, user=owner)
+    enrollment_service.open_class(plan, user=owner)
+    for enrollment, result in results:
+        enrollment_service.record_attendance(enrollment, hours=plan.hours, result=result, user=owner)
     if confirmed:
-        plan.attendance_confirmed_at = datetime.datetime.now().replace(microsecond=0) - datetime.timedelta(hours=1)
-        db.session.commit()
-    return plan
+        enrollment_service.confirm_attendance(plan, user=owner)
 
 
 def examiners(inst, specialty="土建", n=3):
@@ -65,29 +72,12 @@ def exam_data(inst, **overrides):
     return data
 
 
-def add_ticketed_examinees(exam, enterprise, enrolled_by, count, rng, *, area="330106"):
-    """`count` new workers of `enterprise` (added through 学员管理), enrolled in the exam's plan with attendance 合格,
-    as candidates of the (approved) exam plan; 准考证号, room and seat come from the approval's assign_tickets."""
-    now = datetime.datetime.now().replace(microsecond=0)
-    plan = exam.plan
-    result = []
-    for _ in range(count):
-        id_number = make_id_number(rng, area)
-        while db.session.query(Worker.id).filter_by(id_number=id_number).first():
-            id_number = make_id_number(rng, area)
-        worker = worker_service.add_worker(enterprise.id, dict(
-            id_number=id_number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-            mobile="13%d%08d" % (rng.randint(5, 9), rng.randint(0, 99999999)), education="senior"), user=enrolled_by)
-        enrollment = Enrollment(**enrollment_columns(plan, worker, enterprise), enrolled_at=now,
-                                enrolled_by_id=enrolled_by.id, paid_amount=plan.fee, paid_at=now, in_class=True,
-                                attended_hours=plan.hours, attendance_result="合格", attendance_confirmed_at=now)
-        db.session.add(enrollment)
-        db.session.flush()
-        candidate = ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id)
-        db.session.add(candidate)
-        result.append((candidate, enrollment))
-    db.session.flush()
-    db.session.expire(exam, ["candidates"])
-    exam_service.assign_tickets(exam)
-    db.session.commit()
-    return result
+def ticketed_exam(p, count, rng, *, trade="010"):
+    """An approved exam plan of inst_a with `count` examinees of ent_a: a trained plan (trained_plan), 新增考核计划,
+    then 上报, 受理 and 审核通过 — whose assign_tickets gives the 准考证号, rooms and seats.
+    Returns (exam, [(candidate, enrollment)] in 准考证号 order)."""
+    names = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(count)]
+    plan, enrollments = trained_plan(p, (p.ent_a, names), trade=trade)
+    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
+    by_enrollment = {candidate.enrollment_id: candidate for candidate in exam.candidates}
+    return exam, [(by_enrollment[enrollment.id], enrollment) for enrollment in enrollments]

@@ -79,7 +79,11 @@ class ReviewMixin:
         except ServiceError as refused:
             flash(refused.message, "danger")
             if self.detail_states is not None and document.review_state not in self.detail_states:
-                # Another user moved it out of the detail page's tab too; the refusal said what happened.
+                # Another user moved it out of the detail page's tab too: say so, once (a stale-page refusal
+                # already says what happened; a forged or stale version's refusal does not).
+                happened = _what_happened(document)
+                if not refused.message.startswith(happened):
+                    flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
                 return redirect(url_for(self.detail_endpoint + ".list"))
         else:
             flash(gettext("操作成功：%(document)s（当前状态：%(state)s）", document=document,
@@ -134,11 +138,15 @@ class ReviewMixin:
         document = self.scoped_get(pk)  # out of scope: 404, as ever; loaded once for the whole page
         if self.tab_states is not None and document.review_state not in self.tab_states:
             # In scope but no longer in this tab (e.g. 撤回 while a reviewer had it open): say what happened.
-            happened = review_service.what_happened(document) or gettext(
-                "该记录当前状态为“%(state)s”", state=gettext(state_label(document.review_state)))
-            flash(gettext("%(happened)s，已不在本列表中", happened=happened), "warning")
+            flash(gettext("%(happened)s，已不在本列表中", happened=_what_happened(document)), "warning")
             return redirect(url_for(self.endpoint + ".list"))
         return self.render_show(document, **self.show_extras(document))
+
+
+def _what_happened(document):
+    """Who moved the document last and where it is now, or at least its state (for a record that left a tab)."""
+    return review_service.what_happened(document) or gettext(
+        "该记录当前状态为“%(state)s”", state=gettext(state_label(document.review_state)))
 
 
 class BulkRejectMixin(ReviewMixin):

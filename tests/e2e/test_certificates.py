@@ -11,10 +11,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from tests import factories
 from tests import libreoffice
 from tests.e2e.conftest import click_and_wait, commit_fixture_data, switch_user
-from tests.exam_helpers import add_ticketed_examinees
+from tests.exam_helpers import ticketed_exam
 
 # 理论成绩, 实操成绩, 是否缺考, 备注 of the 3 candidates (template rows 2-4): 合格, 不合格 (缺考), 合格
 SCORES = [(88, 91.5, "否", None), (None, None, "是", "病假"), (60, 60, "否", "补考")]
@@ -50,9 +49,7 @@ def test_scores_to_certificate_query(page, base_url, personas, tmp_path, saved_b
     if saved_by == "libreoffice":
         libreoffice.require_soffice()  # before any browser work: skip at once (or fail when required)
     p = personas
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    roster = add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 3, random.Random(42))
+    exam, roster = ticketed_exam(p, 3, random.Random(42))
     exam_id, exam_name = exam.id, exam.name
     tickets = [candidate.ticket_no for candidate, _ in roster]
     first_name, first_id = roster[0][1].worker_name, roster[0][1].id_number

@@ -5,7 +5,7 @@ import re
 
 from app.services import exams
 from tests.e2e.conftest import switch_user
-from tests.exam_helpers import enroll, exam_data, ready_plan
+from tests.exam_helpers import exam_data, trained_plan
 
 OWN = "/examplanview"
 PENDING = "/examplanreview/pending"
@@ -41,8 +41,7 @@ def test_bulk_submit_then_bulk_reject_with_one_opinion(page, base_url, personas)
     p = personas
     pks, names = [], []
     for n, workers in ((1, ["张一", "张二"]), (2, ["李一"])):
-        plan = ready_plan(p)
-        enroll(plan, p.ent_a, workers)
+        plan, _people = trained_plan(p, (p.ent_a, workers))
         exam = exams.create_exam_plan(p.inst_a.id, plan.id, exam_data(p.inst_a, name="2026年第%d期批量考核" % n),
                                       user=p.inst_a_user)
         pks.append(exam.id)

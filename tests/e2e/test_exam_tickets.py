@@ -6,7 +6,7 @@ import re
 from pypdf import PdfReader
 
 from tests.e2e.conftest import click_and_wait, switch_user
-from tests.exam_helpers import enroll, examiners, ready_plan
+from tests.exam_helpers import examiners, trained_plan
 
 OWN = "/examplanview"
 PENDING = "/examplanreview/pending"
@@ -19,9 +19,7 @@ def _state(page):
 
 def test_exam_plan_review_and_enterprise_downloads_its_workers_ticket(page, base_url, personas):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三丰"])
-    enroll(plan, p.ent_b, ["宁波王五"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三丰"]), (p.ent_b, ["宁波王五"]))
     chosen = examiners(p.inst_a)
     start = (datetime.datetime.now() + datetime.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
 

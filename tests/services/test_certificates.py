@@ -14,16 +14,13 @@ from app.models import Certificate, CertificateJob, CertificateSequence, Enrollm
 from app.services import ServiceError, review
 from app.services import certificates as certificate_service
 from app.services import scores as score_service
-from tests import factories
-from tests.exam_helpers import add_ticketed_examinees
+from tests.exam_helpers import ticketed_exam
 
 
 def approved_exam(p, *, count=5, rng_seed=1, trade="010", state="approved"):
     """An approved exam plan of inst_a with `count` candidates, scores imported (all but the 2nd 合格) and
     the score report moved to `state`."""
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city, trade=trade)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, count, random.Random(rng_seed))
+    exam, _roster = ticketed_exam(p, count, random.Random(rng_seed), trade=trade)
     wb = load_workbook(io.BytesIO(score_service.build_template(exam)))
     ws = wb["成绩"]
     for row in range(2, count + 2):

@@ -278,15 +278,13 @@ def test_plan_form_posted_twice_at_once_saves_one_plan(app, personas):
 def test_same_scores_imported_twice_at_once(app, personas, round_):
     import random
 
-    from tests.exam_helpers import add_ticketed_examinees
+    from tests.exam_helpers import ticketed_exam
     from app.models import ExamPlan, Score
     from app.services import scores as score_service
     from tests.services.test_scores import filled
 
     p = personas
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 4, random.Random(7))
+    exam, _roster = ticketed_exam(p, 4, random.Random(7))
     content = filled(exam)
     exam_id, user_id = exam.id, p.inst_a_user.id
     db.session.commit()

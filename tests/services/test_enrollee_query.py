@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from app.demo import make_id_number
 from app.extensions import db
-from app.models import Certificate, Enrollment, ExamCandidate, Score, Worker
+from app.models import Certificate, Enrollment, Score, Worker
 from app.security.scope import Scope
 from app.services import enrollees
 from app.services.enrollees import EnrolleeFilters
@@ -67,7 +67,6 @@ def build_enrollee_world(p):
     w.plan_done.enroll_end = TODAY - datetime.timedelta(days=30)
     w.plan_b = plan(p.inst_b, name="宁波电工培训计划", state="approved", owner=p.inst_b_user, reviewer=p.other_city)
     w.plan_c = plan(w.inst_c, name="余杭架子工培训计划", state="approved", owner=w.inst_c_user, reviewer=p.city)
-    w.exam_done = factories.exam_plan(w.plan_done, state="approved", owner=p.inst_a_user, reviewer=p.city)
 
     w.w_a = make_worker("张西湖", p.ent_a, "330106", mobile="13912345678")
     w.w_b = make_worker("李海曙", p.ent_b, "330203")
@@ -85,17 +84,19 @@ def build_enrollee_world(p):
     w.e_cc = enroll(w.plan_c, w.w_c, w.ent_c, w.inst_c, enrolled_at=NOW - datetime.timedelta(days=1))
     # 西湖 worker through the whole process in a finished plan
     w.e_done = enroll(w.plan_done, w.w_a, p.ent_a, p.inst_a, enrolled_at=NOW - datetime.timedelta(days=50),
-                      exam=w.exam_done, exam_status="已审核", score_status="已审核", cert_status="证书已推送",
                       paid_amount=800, paid_at=NOW - datetime.timedelta(days=49), receipt_no="SJ000001", in_class=True,
                       attended_hours=64, attendance_rate=100, attendance_result="合格",
                       attendance_confirmed_at=NOW - datetime.timedelta(days=20))
     w.e_formula = enroll(w.plan_done, w.w_formula, p.ent_a, p.inst_a, enrolled_at=NOW - datetime.timedelta(days=55))
     w.e_control = enroll(w.plan_done, w.w_control, p.ent_a, p.inst_a, enrolled_at=NOW - datetime.timedelta(days=56))
-    w.cand_done = ExamCandidate(exam_plan_id=w.exam_done.id, enrollment_id=w.e_done.id, ticket_no="2026330100100101",
-                                room_no=1, seat_no=1)
+    # 确认考勤 20 days ago; 新增考核计划 and its approval (准考证号) take e_done, the class's one 合格 enrollee.
+    w.plan_done.attendance_confirmed_at = NOW - datetime.timedelta(days=20)
+    w.exam_done = factories.exam_plan(w.plan_done, state="approved", owner=p.inst_a_user, reviewer=p.city)
+    [w.cand_done] = w.exam_done.candidates
+    w.e_done.score_status, w.e_done.cert_status = "已审核", "证书已推送"
     w.score_done = Score(exam_plan_id=w.exam_done.id, enrollment_id=w.e_done.id, theory_score=88,
                          practical_score=91, passed=True)
-    db.session.add_all([w.cand_done, w.score_done])
+    db.session.add(w.score_done)
     db.session.flush()
     w.cert_done = Certificate(number="26330100102000001", worker_id=w.w_a.id, enrollment_id=w.e_done.id,
                               inst_region_code=w.e_done.inst_region_code, ent_region_code=w.e_done.ent_region_code,
@@ -301,7 +302,8 @@ def test_detail_sections_and_entries(personas, world):
     # both of 张西湖's enrollments in scope are training entries, the current one first
     assert [t.enrollment.id for t in info.trainings] == [world.e_done.id, world.e_aa.id]
     assert info.trainings[0].current and info.trainings[0].plan_status == "培训结束"
-    assert [(x.candidate.ticket_no, x.score.theory_score) for x in info.exams] == [("2026330100100101", 88)]
+    assert [(x.candidate.ticket_no, x.score.theory_score) for x in info.exams] == [(world.cand_done.ticket_no, 88)]
+    assert world.cand_done.ticket_no.startswith("%04d%s" % (world.exam_done.year, personas.inst_a.code))
     assert [c.number for c in info.certificates] == ["26330100102000001"]
 
 

@@ -11,15 +11,14 @@ from app.extensions import db
 from app.models import AuditLog, Enrollment, ExamCandidate, ExamPlan, ReviewRecord, Score, Staff
 from app.models.exam import exam_plan_examiner
 from app.services import ServiceError, exams, review
-from tests.exam_helpers import enroll, exam_data, examiners, ready_plan
+from tests.exam_helpers import exam_data, examiners, trained_plan
 
 _names = itertools.count(1)
 
 
 def _exam(p, people=("张三", "李四", "王五"), remove_first=False):
     """A real exam plan of inst_a (own training plan, examiners, examinees; optionally one removed)."""
-    plan = ready_plan(p)
-    rows = enroll(plan, p.ent_a, ["%s%d" % (name, next(_names)) for name in people])
+    plan, rows = trained_plan(p, (p.ent_a, ["%s%d" % (name, next(_names)) for name in people]))
     removed = {rows[0].id: "本人申请延期"} if remove_first else {}
     exam = exams.create_exam_plan(p.inst_a.id, plan.id,
                                   exam_data(p.inst_a, name="删除测试考核%d" % next(_names), removed=removed),

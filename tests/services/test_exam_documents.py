@@ -11,7 +11,7 @@ from app.documents import exam_docs
 from app.security.scope import Scope
 from app.services import exams, review
 from app.validators import mask_id_number
-from tests.exam_helpers import enroll, exam_data, ready_plan
+from tests.exam_helpers import exam_data, trained_plan
 
 
 def _text(data):
@@ -22,9 +22,7 @@ def _text(data):
 @pytest.fixture
 def approved(personas):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三丰", "李四光", "王五"])
-    enroll(plan, p.ent_b, ["赵六"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三丰", "李四光", "王五"]), (p.ent_b, ["赵六"]))
     exam = exams.create_exam_plan(p.inst_a.id, plan.id, exam_data(p.inst_a), user=p.inst_a_user)
     for action, user in (("submit", p.inst_a_user), ("accept", p.city), ("approve", p.city)):
         review.move(exam, action, user=user)

@@ -8,7 +8,7 @@ from app.models import Enrollment, ExamCandidate, ExamPlan, ReviewRecord
 from app.services import ServiceError, review
 from app.services import exams
 from app.models import SystemSetting
-from tests.exam_helpers import enroll, exam_data, examiners, ready_plan
+from tests.exam_helpers import exam_data, examiners, trained_plan
 
 
 def _create(p, plan, **overrides):
@@ -26,9 +26,8 @@ def _refused(p, plan, field, text, **overrides):
 
 def test_create_takes_the_attendance_qualified_enrollees_and_numbers_per_institution_year(personas):
     p = personas
-    plan = ready_plan(p)
-    good = enroll(plan, p.ent_a, ["张三", "李四", "王五"])
-    enroll(plan, p.ent_a, ["赵六"], result="不合格")
+    plan, people = trained_plan(p, (p.ent_a, ["张三", "李四", "王五"]), (p.ent_a, ["赵六"], "不合格"))
+    good = people[:3]
     exam = _create(p, plan)
     assert exam.review_state == "draft" and exam.serial == 1 and exam.year == exam.theory_start.year
     assert sorted(c.enrollment_id for c in exam.candidates) == [e.id for e in good]
@@ -45,15 +44,13 @@ def test_create_takes_the_attendance_qualified_enrollees_and_numbers_per_institu
 
 def test_exam_plan_before_attendance_is_confirmed_is_refused(personas):
     p = personas
-    plan = ready_plan(p, confirmed=False)
-    enroll(plan, p.ent_a, ["张三"], confirmed=False)
+    plan, _people = trained_plan(p, (p.ent_a, ["张三"]), confirmed=False)
     _refused(p, plan, "plan_id", "尚未确认考勤")
 
 
 def test_examiners_of_the_wrong_specialty_or_too_few_are_refused(personas):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三"]))
     _refused(p, plan, "examiner_ids", "只能选择本机构土建专业的考评员",
              examiner_ids=examiners(p.inst_a, "土建", 2) + examiners(p.inst_a, "安装", 1))
     _refused(p, plan, "examiner_ids", "考评员不少于3人", examiner_ids=examiners(p.inst_a, "土建", 2))
@@ -66,8 +63,7 @@ def test_examiners_of_the_wrong_specialty_or_too_few_are_refused(personas):
 
 def test_times_rooms_and_removals_are_checked_with_messages_per_field(personas):
     p = personas
-    plan = ready_plan(p)
-    people = enroll(plan, p.ent_a, ["甲", "乙", "丙", "丁", "戊"])
+    plan, people = trained_plan(p, (p.ent_a, ["甲", "乙", "丙", "丁", "戊"]))
     data = exam_data(p.inst_a)
     _refused(p, plan, "theory_end", "理论考试结束时间应晚于开始时间", theory_end=data["theory_start"])
     _refused(p, plan, "practical_start", "不能重叠", practical_start=data["theory_start"] + datetime.timedelta(hours=1),
@@ -89,8 +85,7 @@ def test_times_rooms_and_removals_are_checked_with_messages_per_field(personas):
 
 def test_cancelled_institution_cannot_create_or_submit(personas):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三"]))
     exam = _create(p, plan)
     p.inst_a.status = "cancelled"
     db.session.commit()
@@ -105,8 +100,7 @@ def test_cancelled_institution_cannot_create_or_submit(personas):
 
 def test_approval_assigns_tickets_rooms_and_seats_deterministically_and_statuses_follow(personas):
     p = personas
-    plan = ready_plan(p)
-    people = enroll(plan, p.ent_a, ["甲", "乙", "丙"]) + enroll(plan, p.ent_b, ["丁", "戊"])
+    plan, people = trained_plan(p, (p.ent_a, ["甲", "乙", "丙"]), (p.ent_b, ["丁", "戊"]))
     exam = _create(p, plan, removed={people[1].id: "缺少身份证件"})
     assert all(c.ticket_no is None for c in exam.candidates)
 
@@ -148,8 +142,7 @@ def test_approval_assigns_tickets_rooms_and_seats_deterministically_and_statuses
 
 def test_a_failing_ticket_assignment_rolls_the_approval_back(personas, monkeypatch):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["甲"])
+    plan, _people = trained_plan(p, (p.ent_a, ["甲"]))
     exam = _create(p, plan)
     review.move(exam, "submit", user=p.inst_a_user)
     review.move(exam, "accept", user=p.city)
@@ -168,8 +161,7 @@ def test_two_exam_plans_never_share_a_ticket_number(personas):
     p = personas
     numbers = []
     for name in ("一期", "二期"):
-        plan = ready_plan(p)
-        enroll(plan, p.ent_a, [name + "甲", name + "乙"])
+        plan, _people = trained_plan(p, (p.ent_a, [name + "甲", name + "乙"]))
         exam = _create(p, plan, name=name + "考核")
         for action, user in (("submit", p.inst_a_user), ("accept", p.city), ("approve", p.city)):
             review.move(exam, action, user=user)
@@ -179,8 +171,7 @@ def test_two_exam_plans_never_share_a_ticket_number(personas):
 
 def test_enterprise_cannot_submit_and_department_of_another_city_cannot_review(personas):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["甲"])
+    plan, _people = trained_plan(p, (p.ent_a, ["甲"]))
     exam = _create(p, plan)
     with pytest.raises(ServiceError, match="无权"):
         review.move(exam, "submit", user=p.ent_a_user)

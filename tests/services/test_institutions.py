@@ -216,7 +216,10 @@ def test_cancelled_institution_cannot_log_in_submit_or_change_but_stays_visible(
     plan = factories.training_plan(p.inst_a, state="draft")
     approved = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
     exam = factories.exam_plan(approved, state="draft")
-    report = factories.score_report(exam, state="draft")
+    scored = factories.exam_plan(factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user,
+                                                         reviewer=p.city), state="approved", owner=p.inst_a_user,
+                                 reviewer=p.city)
+    report = factories.score_report(scored, state="draft")  # scores imported: only 注销 stands in its way
     service.cancel_institution(p.inst_a.id, "考核过程中存在代考行为", user=p.city)
     db.session.expire_all()
     institution = db.session.get(Institution, p.inst_a.id)

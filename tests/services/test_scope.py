@@ -27,8 +27,9 @@ from app.models import (
 )
 from app.models.user import AppUser
 from app.security.scope import Scope, responsible_department
+from app.services import enrollment as enrollment_service
 from app.services import review
-from tests import factories
+from tests import exam_helpers, factories
 
 _serial = itertools.count(1)
 
@@ -46,20 +47,10 @@ def _worker(name, enterprise, area):
     return worker
 
 
-def _enroll(plan, worker, enterprise, institution, user, exam=None):
-    """An enrollment with its denormalised columns, as app.demo._enroll writes them."""
-    now = datetime.datetime.now().replace(microsecond=0)
-    enrollment = Enrollment(
-        plan_id=plan.id, worker_id=worker.id, enterprise_id=enterprise.id, institution_id=institution.id,
-        inst_region_code=institution.region_code, ent_region_code=enterprise.region_code,
-        worker_name=worker.name, id_number=worker.id_number, mobile=worker.mobile,
-        enterprise_name=enterprise.name, institution_name=institution.name, plan_name=plan.name,
-        enrolled_at=now, enrolled_by_id=user.id,
-    )
-    if exam is not None:
-        enrollment.exam_plan_id, enrollment.exam_plan_name = exam.id, exam.name
-    db.session.add(enrollment)
-    db.session.flush()
+def _enroll(plan, worker, enterprise, institution, user):
+    """培训报名 of one roster worker by the enterprise's `user` (enrollment.enroll)."""
+    enrollment, = enrollment_service.enroll(plan.id, enterprise.id, [worker.id], user=user)
+    assert enrollment.institution_id == institution.id
     return enrollment
 
 
@@ -117,28 +108,29 @@ def build_world(p):
                               reviewer=p.other_city)
     w.plan_c = plan(w.inst_c, name="余杭钢筋工培训计划", state="approved", owner=w.inst_c_user, reviewer=p.city)
 
+    w.w_a = _worker("张西湖", p.ent_a, "330106")
+    w.w_b = _worker("李海曙", p.ent_b, "330203")
+    w.w_c = _worker("王拱墅", w.ent_c, "330105")
+    w.w_d = _worker("赵余杭", w.ent_d, "330110")
+    w.e_aa = _enroll(w.plan_a, w.w_a, p.ent_a, p.inst_a, p.ent_a_user)
+    w.e_ba = _enroll(w.plan_a, w.w_b, p.ent_b, p.inst_a, p.ent_b_user)  # 宁波 worker, 杭州 plan
+    w.e_bb = _enroll(w.plan_b, w.w_b, p.ent_b, p.inst_b, p.ent_b_user)
+    w.e_cc = _enroll(w.plan_c, w.w_c, w.ent_c, w.inst_c, w.ent_c_user)
+    w.e_dc = _enroll(w.plan_c, w.w_d, w.ent_d, w.inst_c, w.ent_d_user)
+    # 缴费, 开班, 考勤 and 确认考勤 first: 新增考核计划 takes its examinees (e_aa, e_ba; e_bb) from the class.
+    exam_helpers.attend(w.plan_a, [(w.e_aa, "合格"), (w.e_ba, "合格")], p.inst_a_user)
+    exam_helpers.attend(w.plan_b, [(w.e_bb, "合格")], p.inst_b_user)
     w.exam_a = factories.exam_plan(w.plan_a, state="submitted", owner=p.inst_a_user, reviewer=p.city)
     w.exam_b = factories.exam_plan(w.plan_b, state="submitted", owner=p.inst_b_user, reviewer=p.other_city)
     w.sr_a = _score_report(w.exam_a, p.inst_a_user)
     w.sr_b = _score_report(w.exam_b, p.inst_b_user)
 
-    w.w_a = _worker("张西湖", p.ent_a, "330106")
-    w.w_b = _worker("李海曙", p.ent_b, "330203")
-    w.w_c = _worker("王拱墅", w.ent_c, "330105")
-    w.w_d = _worker("赵余杭", w.ent_d, "330110")
-    w.e_aa = _enroll(w.plan_a, w.w_a, p.ent_a, p.inst_a, p.ent_a_user, exam=w.exam_a)
-    w.e_ba = _enroll(w.plan_a, w.w_b, p.ent_b, p.inst_a, p.ent_b_user, exam=w.exam_a)  # 宁波 worker, 杭州 plan
-    w.e_bb = _enroll(w.plan_b, w.w_b, p.ent_b, p.inst_b, p.ent_b_user, exam=w.exam_b)
-    w.e_cc = _enroll(w.plan_c, w.w_c, w.ent_c, w.inst_c, w.ent_c_user)
-    w.e_dc = _enroll(w.plan_c, w.w_d, w.ent_d, w.inst_c, w.ent_d_user)
-
-    for key in ("e_aa", "e_ba", "e_bb"):
+    for key, exam in (("e_aa", w.exam_a), ("e_ba", w.exam_a), ("e_bb", w.exam_b)):
         enrollment = getattr(w, key)
-        exam = w.exam_a if enrollment.exam_plan_id == w.exam_a.id else w.exam_b
-        candidate = ExamCandidate(exam_plan_id=exam.id, enrollment_id=enrollment.id)
+        [candidate] = [c for c in exam.candidates if c.enrollment_id == enrollment.id]
         score = Score(exam_plan_id=exam.id, enrollment_id=enrollment.id, theory_score=80, practical_score=80,
                       passed=True)
-        db.session.add_all([candidate, score])
+        db.session.add(score)
         db.session.flush()
         setattr(w, "cand_" + key[2:], candidate)
         setattr(w, "score_" + key[2:], score)
@@ -153,10 +145,17 @@ def build_world(p):
     w.staff_b = _staff(p.inst_b, "宁波考评员乙")
     w.staff_c = _staff(w.inst_c, "余杭考评员丙")
 
-    w.f_ent_a = _file("enterprise", p.ent_a, "西湖建设营业执照.pdf")
-    w.f_ent_b = _file("enterprise", p.ent_b, "海曙建工营业执照.pdf")
-    w.f_inst_a = _file("institution", p.inst_a, "杭州建工营业执照.pdf")
-    w.f_inst_b = _file("institution", p.inst_b, "宁波培训中心营业执照.pdf")
+    # 企业注册 uploaded each enterprise's three documents, 新增培训机构 each institution's 营业执照: one key per owner.
+    w.owner_files = {}
+    for key, owner_type, owner in (("f_ent_a", "enterprise", p.ent_a), ("f_ent_b", "enterprise", p.ent_b),
+                                   ("f_ent_c", "enterprise", w.ent_c), ("f_ent_d", "enterprise", w.ent_d),
+                                   ("f_inst_a", "institution", p.inst_a), ("f_inst_b", "institution", p.inst_b),
+                                   ("f_inst_c", "institution", w.inst_c)):
+        files = db.session.execute(select(UploadedFile).filter_by(owner_type=owner_type, owner_id=owner.id)
+                                   .order_by(UploadedFile.id)).scalars().all()
+        assert len(files) == (3 if owner_type == "enterprise" else 1), key
+        setattr(w, key, files[0])
+        w.owner_files[key] = files
     w.f_worker_b = _file("worker", w.w_b, "李海曙照片.pdf")
     w.f_staff_a = _file("staff", w.staff_a, "杭州考评员甲证书.pdf")
 
@@ -253,13 +252,14 @@ EXPECT = {
     },
     UploadedFile: {
         "admin": ALL, "province": ALL,
-        "city": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
+        # 拱墅 (ent_c) and 余杭 (ent_d) are 杭州's; 杭州 set inst_c up
+        "city": {"f_ent_a", "f_ent_c", "f_ent_d", "f_inst_a", "f_inst_c", "f_worker_b", "f_staff_a"},
         "county": {"f_ent_a", "f_inst_a", "f_worker_b", "f_staff_a"},
-        "other_city": {"f_ent_b", "f_inst_b", "f_worker_b"}, "gongshu": set(),
+        "other_city": {"f_ent_b", "f_inst_b", "f_worker_b"}, "gongshu": {"f_ent_c"},
         # a file goes to its owner and the departments over it: an institution sees enterprises whose
         # workers it trains, never their qualification documents or their workers' photos (issue 13)
         "inst_a_user": {"f_inst_a", "f_staff_a"},
-        "inst_b_user": {"f_inst_b"}, "inst_c_user": set(),
+        "inst_b_user": {"f_inst_b"}, "inst_c_user": {"f_inst_c"},
         # an enterprise downloads its own documents and its workers' — never an institution's licence
         "ent_a_user": {"f_ent_a"}, "ent_b_user": {"f_ent_b", "f_worker_b"}, "anonymous": set(),
     },
@@ -323,6 +323,8 @@ def test_each_persona_sees_exactly_its_rows(personas, world, model):
     p, w = personas, world
     universe = {key for expected in EXPECT[model].values() if expected is not ALL for key in expected}
     key_of = {_obj(p, w, key).id: key for key in universe}
+    if model is UploadedFile:  # every document of an owner counts as that owner's key
+        key_of.update({row.id: key for key, rows in w.owner_files.items() for row in rows})
     everything = _all_ids(model)
     assert set(key_of) <= everything
     wrong = []

@@ -19,9 +19,8 @@ from app.extensions import db
 from app.models import Score
 from app.services import scores as score_service
 from app.services.scores import ScoreImportError
-from tests import factories
 from tests import libreoffice
-from tests.exam_helpers import add_ticketed_examinees
+from tests.exam_helpers import ticketed_exam
 
 ROWS = [[88, 91.5, "否", None], [59, 90, "否", "补考"], [None, None, "是", "病假"], [60, 79.99, None, "复核"]]
 
@@ -35,9 +34,7 @@ def soffice():
 def exam(personas):
     """An approved exam plan of inst_a with 4 ticketed candidates."""
     p = personas
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 4, random.Random(11))
+    exam, _roster = ticketed_exam(p, 4, random.Random(11))
     return exam
 
 

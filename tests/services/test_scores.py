@@ -12,16 +12,14 @@ from app.services import ServiceError, review
 from app.services import scores as score_service
 from app.services.scores import HEADERS, ScoreImportError
 from tests import factories
-from tests.exam_helpers import add_ticketed_examinees
+from tests.exam_helpers import ticketed_exam
 
 
 @pytest.fixture
 def exam(personas):
-    """An approved exam plan of inst_a with 4 ticketed candidates (built directly, not by exam approval)."""
+    """An approved exam plan of inst_a with 4 ticketed candidates (准考证号 from the exam approval)."""
     p = personas
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 4, random.Random(7))
+    exam, _roster = ticketed_exam(p, 4, random.Random(7))
     return exam
 
 

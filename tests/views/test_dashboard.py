@@ -44,12 +44,6 @@ def data(personas):
                     trade="130")
     d.plan_c = plan(d.inst_c, name="余杭钢筋工", state="approved", owner=d.inst_c_user, reviewer=p.city, trade="020")
     d.plan_draft = plan(p.inst_a, name="西湖草稿", state="draft")
-    exams = {}
-    for key, plan_, start in (("a", d.plan_a, "2025-06-10"), ("b", d.plan_b, "2025-06-20"),
-                              ("c", d.plan_c, "2025-07-01")):
-        exam = factories.exam_plan(plan_)
-        exam.theory_start = at(start)
-        exams[key] = exam
     specs = [  # name, enterprise, institution, plan, exam, enrolled, passed, certificate (issue date)
         ("e1", p.ent_a, p.inst_a, d.plan_a, "a", "2025-03-10", True, "2025-07-01"),
         ("e2", p.ent_a, p.inst_a, d.plan_a, "a", "2025-03-11", False, None),
@@ -59,10 +53,21 @@ def data(personas):
         ("e6", d.ent_c, d.inst_c, d.plan_c, "c", "2025-05-01", True, "2025-08-01"),
         ("e7", p.ent_a, d.inst_c, d.plan_c, "c", "2025-05-02", True, "2025-08-02"),
     ]
+    workers = {}
+    for index, (name, ent, inst, plan_, _exam_key, enrolled, _passed, _issued) in enumerate(specs, start=1):
+        workers[name] = make_worker("看板学员%d" % index, ent, ent.region_code)
+        # 考勤合格, confirmed: 新增考核计划 below takes them as its examinees
+        setattr(d, name, enroll(plan_, workers[name], ent, inst, enrolled_at=at(enrolled), attendance_result="合格",
+                                attendance_confirmed_at=at("2025-06-01")))
+    exams = {}
+    for key, plan_, start in (("a", d.plan_a, "2025-06-10"), ("b", d.plan_b, "2025-06-20"),
+                              ("c", d.plan_c, "2025-07-01")):
+        plan_.attendance_confirmed_at = at("2025-06-01")
+        exam = factories.exam_plan(plan_)
+        exam.theory_start = at(start)
+        exams[key] = exam
     for index, (name, ent, inst, plan_, exam_key, enrolled, passed, issued) in enumerate(specs, start=1):
-        worker = make_worker("看板学员%d" % index, ent, ent.region_code)
-        e = enroll(plan_, worker, ent, inst, enrolled_at=at(enrolled), exam=exams[exam_key])
-        setattr(d, name, e)
+        e, worker = getattr(d, name), workers[name]
         db.session.add(Score(exam_plan_id=exams[exam_key].id, enrollment_id=e.id, theory_score=80 if passed else 40,
                              practical_score=80, passed=passed))
         if issued:

@@ -97,12 +97,11 @@ def test_roster_imported_twice_at_once_one_wins(personas, login):
 
 def test_exam_plan_add_posted_twice_creates_one_exam_plan(personas, login):
     from app.models import ExamPlan
-    from tests.exam_helpers import enroll, examiners, ready_plan
+    from tests.exam_helpers import examiners, trained_plan
     from tests.views.test_exam_screens import OWN as EXAMS, _form as exam_form, _post_form
 
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三", "李四"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三", "李四"]))
     client = login(p.inst_a_user)
     page = client.get(EXAMS + "/add?plan_id=%d" % plan.id).text
     token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page).group(1)

@@ -115,7 +115,7 @@ def test_detail_shows_the_four_sections_with_full_id(personas, world, login):
     for section in ("申报信息", "培训信息", "考核信息", "证书信息"):
         assert section in html
     assert world.w_a.id_number in html  # full ID for the department in charge
-    assert "2026330100100101" in html  # 准考证号
+    assert world.cand_done.ticket_no in html  # 准考证号
     assert "26330100102000001" in html  # 证书编号
     assert "杭州建工砌筑工培训计划" in html  # the worker's other enrollment in scope is a training entry
     assert 'data-toggle="collapse"' in html and 'class="panel-collapse collapse"' in html

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import ExamPlan
 from app.services import exams
 from tests import factories
-from tests.exam_helpers import enroll, exam_data, ready_plan
+from tests.exam_helpers import exam_data, trained_plan
 from tests.services.test_exam_delete import _walk, snapshot
 
 OWN = "/examplanview"
@@ -22,14 +22,13 @@ _seq = itertools.count(1)
 
 def _exam(p, names=("张三", "李四")):
     """A real exam plan of inst_a: its own approved training plan, 3 考评员, examinees."""
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["%s%d" % (name, next(_seq)) for name in names])
+    plan, _people = trained_plan(p, (p.ent_a, ["%s%d" % (name, next(_seq)) for name in names]))
     return exams.create_exam_plan(p.inst_a.id, plan.id, exam_data(p.inst_a, name="第%d期砌筑工考核" % next(_seq)),
                                   user=p.inst_a_user)
 
 
 def _light(p, state="draft", inst=None):
-    """A bare exam plan (no examiners, no examinees) moved through the engine to `state`."""
+    """A light exam plan (factories.exam_plan: its own approved plan, one examinee) moved through the engine to `state`."""
     inst = inst or p.inst_a
     owner, reviewer = (p.inst_a_user, p.city) if inst is p.inst_a else (p.inst_b_user, p.other_city)
     plan = factories.training_plan(inst, state="approved", owner=owner, reviewer=reviewer)

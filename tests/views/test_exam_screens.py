@@ -6,7 +6,7 @@ from pypdf import PdfReader
 from app.extensions import db
 from app.models import ExamCandidate, ExamPlan
 from app.services import exams
-from tests.exam_helpers import enroll, exam_data, examiners, ready_plan
+from tests.exam_helpers import exam_data, examiners, trained_plan
 
 OWN = "/examplanview"
 PENDING = "/examplanreview/pending"
@@ -36,8 +36,7 @@ def _pdf_text(response):
 
 def test_institution_creates_an_exam_plan_with_messages_next_to_the_fields(personas, login):
     p = personas
-    plan = ready_plan(p)
-    people = enroll(plan, p.ent_a, ["张三", "李四"])
+    plan, people = trained_plan(p, (p.ent_a, ["张三", "李四"]))
     client = login(p.inst_a_user)
     chooser = client.get(OWN + "/add")
     assert chooser.status_code == 200 and plan.name in chooser.text
@@ -63,8 +62,7 @@ def test_institution_creates_an_exam_plan_with_messages_next_to_the_fields(perso
 
 def test_forged_ids_answer_404(personas, login):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三"]))
     other_plan = factories_plan_b(p)
     client = login(p.inst_a_user)
     assert client.get(OWN + "/add?plan_id=%d" % other_plan.id).status_code == 404
@@ -86,9 +84,7 @@ def factories_plan_b(p):
 
 def test_department_reviews_and_downloads_are_scoped(personas, login):
     p = personas
-    plan = ready_plan(p)
-    enroll(plan, p.ent_a, ["张三", "李四"])
-    enroll(plan, p.ent_b, ["王五"])
+    plan, _people = trained_plan(p, (p.ent_a, ["张三", "李四"]), (p.ent_b, ["王五"]))
     exam = exams.create_exam_plan(p.inst_a.id, plan.id, exam_data(p.inst_a), user=p.inst_a_user)
     owner = login(p.inst_a_user)
     # no documents before approval

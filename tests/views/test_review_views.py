@@ -160,6 +160,23 @@ def test_accept_racing_the_withdraw_names_what_happened_not_404(personas, login)
     assert client.post("%s/review/%d" % (PENDING, other.id), data={"move": "accept"}).status_code == 404
 
 
+def test_a_refusal_that_does_not_say_what_happened_still_says_the_record_left_the_list(personas, login):
+    """Withdrawn while the reviewer had it open, then 受理 posted with a forged version: the refusal is the stale-page
+    one (no news in it), so the record's leaving the 未审核 list is said too — once."""
+    p = personas
+    plan = factories.training_plan(p.inst_a, state="submitted", owner=p.inst_a_user)
+    client = login(p.city)
+    login(p.inst_a_user).post("/trainingplanview/workflow/%d" % plan.id,
+                              data={"move": "withdraw", "version": plan.review_version})
+    assert _state(plan) == "draft"
+    response = client.post("%s/review/%d" % (PENDING, plan.id), data={"move": "accept", "version": "abc"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "该记录已被他人处理，请刷新页面后重试" in response.text
+    assert response.text.count("已不在本列表中") == 1 and "该培训计划已被撤回" in response.text
+    assert "当前状态为“未上报”，已不在本列表中" in response.text
+    assert _state(plan) == "draft"
+
+
 def test_the_detail_page_loads_its_document_once(personas, login):
     """The review detail page reads the plan row once (scope, tab, FAB's fields and the moves all use it)."""
     plan = factories.training_plan(personas.inst_a, state="submitted", owner=personas.inst_a_user)

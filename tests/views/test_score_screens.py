@@ -8,16 +8,13 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import Certificate, Enrollment, ScoreReport
-from tests import factories
-from tests.exam_helpers import add_ticketed_examinees
+from tests.exam_helpers import ticketed_exam
 
 
 @pytest.fixture
 def exam_id(personas):
     p = personas
-    plan = factories.training_plan(p.inst_a, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    exam = factories.exam_plan(plan, state="approved", owner=p.inst_a_user, reviewer=p.city)
-    add_ticketed_examinees(exam, p.ent_a, p.ent_a_user, 3, random.Random(5))
+    exam, _roster = ticketed_exam(p, 3, random.Random(5))
     return exam.id
 
 
