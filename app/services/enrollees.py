@@ -63,6 +63,7 @@ STATUS_COLUMNS = {"exam_status": Enrollment.exam_status, "score_status": Enrollm
 MAX_TEXT = 100
 DEFAULT_PAGE_SIZE = 20
 RARE = 0.01  # a 1–2 character term in fewer rows than this is collected at once (scoped_enrollments)
+COUNTY_COLLECT = 0.1  # … and at county scope, in fewer rows than this (_collect_first)
 
 # What a list row / export row reads: enrollment's own columns plus the plan's window (for 培训计划).
 ROW_COLUMNS = (
@@ -130,9 +131,17 @@ def _contains(column, term, dialect, indexed=None):
     return text_match(column, term, dialect=dialect, indexed=indexed)
 
 
-def _rare(column, term):
-    """A 1–2 character term in less than RARE of `column`'s rows (PostgreSQL): see scoped_enrollments."""
-    return len(term) <= 2 and gram_frequency(column, term) < RARE
+def _collect_first(scope, column, term):
+    """Whether a 1–2 character term is best collected at once (PostgreSQL): see scoped_enrollments."""
+    if len(term) > 2:
+        return False
+    frequency = gram_frequency(column, term)
+    # Collecting reads the term's whole gram posting list (frequency × all rows) and ANDs it with the county;
+    # walking the key reads rows until a page is full, so it is slow only where the term is rare in the scope.
+    # A term common in the province but rare in one county (台州, 9.5 %) walked 590,000 rows at county scope
+    # (55–529 ms; collected 12–27 ms); terms above COUNTY_COLLECT (建设 25 %, 杭州 18 %) collected in 78–147 ms
+    # under load and walked in 14–19 ms (zjpx_bench, bench/README.md).
+    return frequency < RARE or (scope.is_county and frequency < COUNTY_COLLECT)
 
 
 def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, dialect=None, collect=None):
@@ -147,9 +156,10 @@ def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, diale
     for it reads the whole city or province (鬲鬯 240–440 ms, 台州 at county scope 660 ms). The planner cannot
     tell them apart: it estimates a gram missing from the statistics at half the least frequent one listed (plan
     names are made of a few hundred grams, least 0.9 %: 鬲鬯 looked like 0.44 %), and it takes a name and a
-    region for independent (台州 is 10 % of the province, ~1 % of 西湖区). So: a 1–2 character term in less than
-    1 % of the rows (_rare, from the statistics) is collected at once (collect=None decides); for the others
-    fetch_page walks first under a short timeout and collects when the walk runs into it (guarded). (Resolving a name against
+    region for independent (台州 is 10 % of the province, ~1 % of 西湖区). So (collect=None decides,
+    _collect_first): a 1–2 character term in less than 1 % of the rows (from the statistics), or below COUNTY_COLLECT
+    at county scope, is collected at once; for the others fetch_page walks first under a short timeout and
+    collects when the walk runs into it (guarded). (Resolving a name against
     training_plan / enterprise first was the other idea: it would match the current name, not the name the
     enrollment recorded, which differs after a rename.)
     """
@@ -160,7 +170,7 @@ def scoped_enrollments(scope, filters, *, columns=ROW_COLUMNS, today=None, diale
              .where(scope.criterion(Enrollment)))
     terms = [(column, getattr(filters, key)) for key, column in INFIX_FILTERS.items() if getattr(filters, key)]
     if collect is None:
-        collect = dialect == "postgresql" and any(_rare(column, term) for column, term in terms)
+        collect = dialect == "postgresql" and any(_collect_first(scope, column, term) for column, term in terms)
     # collecting reads the names' indexes; walking the key checks each row cheaply (text_match decides)
     names = [_contains(column, term, dialect, indexed=True if collect else None) for column, term in terms]
     if names and collect and dialect == "postgresql":
@@ -322,7 +332,7 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
 
 
 def count(session, scope, filters, cap=None, today=None):
-    """(number of matching rows, exact?) — counting stops at `cap` + 1 rows (list_queries.count_cap), so it stays cheap."""
+    """(number of matching rows, exact?) — counting stops at `cap` + 1 rows (list_queries.count_cap)."""
     searching = any(getattr(filters, key) for key in INFIX_FILTERS)
     cap = cap or count_cap(searching)
 

@@ -106,11 +106,13 @@ def test_every_search_kind_has_an_index_backed_plan(personas, crowd):
 
 def test_a_term_the_statistics_do_not_list_is_collected_first(personas, crowd):
     """鬲鬯 is in no plan name: the ids come from the gram index, the page never walks the key for it; 王 (5 %)
-    is checked row by row along the key."""
+    is checked row by row along the key at province scope, and collected at county scope (bounded by the county)."""
     plan = explain(scope_of(personas, "province"), EnrolleeFilters.from_mapping({"plan_name": "鬲鬯"}))
     assert "ix_enrollment_plan_name_grams" in plan and "InitPlan" in plan, plan
-    assert enrollees._rare(enrollees.Enrollment.plan_name, "鬲鬯")
-    assert not enrollees._rare(enrollees.Enrollment.worker_name, "王")
+    walked = explain(scope_of(personas, "province"), EnrolleeFilters.from_mapping({"name": "王"}))
+    assert "InitPlan" not in walked and "enrollment_pkey" in walked, walked
+    collected = explain(scope_of(personas, "county"), EnrolleeFilters.from_mapping({"name": "王"}))
+    assert "InitPlan" in collected and "ix_enrollment_worker_name_grams" in collected, collected
 
 
 @pytest.mark.parametrize("collect", [None, True])
