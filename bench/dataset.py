@@ -193,7 +193,7 @@ def generate(scale=1.0, seed=20261129, today=None, department_ids=None):
         "submitted_at", "accepted_at", "reviewed_at", "created_at", "updated_at"])
     certificate = tables["certificate"] = Table("certificate", [
         "id", "number", "worker_id", "enrollment_id", "exam_plan_id", "institution_id", "inst_region_code",
-        "ent_region_code", "trade_code", "skill_level", "issue_date", "valid_until", "status", "pulled_at",
+        "ent_region_code", "worker_name", "trade_code", "skill_level", "issue_date", "valid_until", "status", "pulled_at",
         "push_attempts", "pushed_at", "revoked", "created_at", "updated_at"])
     sequence = tables["certificate_sequence"] = Table("certificate_sequence", [
         "year", "institution_code", "trade_code", "last_serial"])
@@ -319,7 +319,7 @@ def generate(scale=1.0, seed=20261129, today=None, department_ids=None):
                         cert_status = "证书已推送" if pushed else "证书已生成未推送"
                         stamp = datetime.datetime.combine(issue, datetime.time(10))
                         certificate.add(len(certificate.rows) + 1, number, w, eid, exam_id, inst, inst_region[inst],
-                                        ent_region[ent], trade, level, issue,
+                                        ent_region[ent], w_name[w], trade, level, issue,
                                         None, "pushed" if pushed else "generated", stamp, 1 if pushed else 0,
                                         stamp + datetime.timedelta(hours=1) if pushed else None, False, stamp, stamp)
                 hours = None if attendance is None else (64 if attendance == "合格" else rng.randint(20, 50))

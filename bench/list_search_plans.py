@@ -44,7 +44,7 @@ LISTS = [
     ("培训计划审核·机构", "/trainingplanreview/all/list/", "_flt_0_institution_name", "institution", "name"),
     ("考核计划·名称", "/examplanview/list/", "_flt_2_name", "exam_plan", "name", "institution"),
     ("考核计划审核·名称", "/examplanreview/all/list/", "_flt_2_name", "exam_plan", "name"),
-    ("证书查询·姓名", "/certificateview/list/", "_flt_0_worker_name", "worker", "name"),
+    ("证书查询·姓名", "/certificateview/list/", "_flt_0_worker_name", "certificate", "worker_name"),
     ("证书查询·编号开头", "/certificateview/list/", "_flt_1_number", "certificate", "number"),
     ("培训机构·名称", "/institutionview/list/", "_flt_2_name", "institution", "name"),
 ]

@@ -32,11 +32,12 @@ def like_pattern(text, *, prefix=False, suffix=False):
     return ("" if prefix else "%") + escaped + ("" if suffix else "%")
 
 
-# Name columns with a GIN index on zjpx_grams(column) (migrations 0014 and 0015) and a pg_trgm index (0002, 0015).
+# Name columns with a GIN index on zjpx_grams(column) (migrations 0014, 0015, 0018) and a pg_trgm index (0002,
+# 0015, 0018).
 GRAM_COLUMNS = frozenset({
     "enrollment.worker_name", "enrollment.enterprise_name", "enrollment.institution_name", "enrollment.plan_name",
     "enrollment.exam_plan_name", "worker.name", "enterprise.name", "institution.name", "training_plan.name",
-    "exam_plan.name",
+    "exam_plan.name", "certificate.worker_name",
 })
 
 

@@ -131,10 +131,12 @@ def issue_batch(exam, plan, enrollment_ids, issue_date):
     if not todo:
         return 0
     enrolled = {row.id: row for row in db.session.execute(
-        select(Enrollment.id, Enrollment.worker_id, Enrollment.inst_region_code, Enrollment.ent_region_code)
+        select(Enrollment.id, Enrollment.worker_id, Enrollment.worker_name, Enrollment.inst_region_code,
+               Enrollment.ent_region_code)
         .where(Enrollment.id.in_(todo)))}
     db.session.execute(insert(Certificate), [dict(
         number=certificate_number(exam, plan.trade_code, last + n, year), worker_id=enrolled[enrollment_id].worker_id,
+        worker_name=enrolled[enrollment_id].worker_name,
         enrollment_id=enrollment_id, inst_region_code=enrolled[enrollment_id].inst_region_code,
         ent_region_code=enrolled[enrollment_id].ent_region_code, exam_plan_id=exam.id, institution_id=exam.institution_id,
         trade_code=plan.trade_code, skill_level=plan.skill_level, issue_date=issue_date, status="generated",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import RelationshipProperty
 
 from app.extensions import db
-from app.models import Institution, Worker
+from app.models import Institution
 from app.security.filters import contains
 from app.security.scope import INT_MAX, INT_MIN, current_scope
 from app.services import ServiceError, audit
@@ -111,10 +111,25 @@ class FilterInstitutionName(RelatedNameContains):
     related, foreign_key = Institution, "institution_id"
 
 
-class FilterWorkerName(RelatedNameContains):
-    """姓名 (of the 学员) contains the text."""
+class NameContains(BaseFilter):
+    """The row's own name column contains the text (a typed % or _ is literal), through its gram / trigram index."""
 
-    related, foreign_key, max_length = Worker, "worker_id", 50
+    name = lazy_gettext("包含")
+    arg_name = "ct"
+    column = None  # the model's column, e.g. "worker_name"
+    max_length = None
+
+    def apply(self, query, value):
+        text = (value or "").strip()[:self.max_length]
+        if not text:
+            return query
+        return query.filter(contains(getattr(self.model, self.column), text))
+
+
+class FilterWorkerName(NameContains):
+    """姓名 contains the text: the name the row carries (a certificate's is the one it was issued to)."""
+
+    column, max_length = "worker_name", 50
 
 
 def identifier(value):
@@ -138,7 +153,7 @@ SCOPE = [["id", ScopeFilter, None]]
 # The name searches of the lists (包含 / 开头是 / 结尾是 and their negations, and the lists' own name filters).
 TEXT_SEARCHES = (sqla_filters.FilterContains, sqla_filters.FilterNotContains, sqla_filters.FilterStartsWith,
                  sqla_filters.FilterNotStartsWith, sqla_filters.FilterEndsWith, sqla_filters.FilterNotEndsWith,
-                 RelatedNameContains)
+                 RelatedNameContains, NameContains)
 
 
 class CappedCountInterface(SQLAInterface):

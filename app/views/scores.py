@@ -222,7 +222,7 @@ class CertificateView(ReadOnlyScopedView):
     search_columns = ["number", "worker_name", "id_number", "trade_code", "status", "revoked", "issue_date"]
     label_columns = CERT_LABELS
     formatters_columns = {"valid_until": lambda value: display_value(value) if value else _("长期有效")}
-    virtual_columns = ("worker_name", "id_number")  # searchable, but not columns of the model
+    virtual_columns = ("worker_name", "id_number")  # searched by their own filters only (below)
     custom_filters = {
         "number": [FilterNumberEqual, FilterNumberStartsWith],
         "worker_name": [FilterWorkerName],

@@ -99,6 +99,7 @@ def build_enrollee_world(p):
     db.session.add(w.score_done)
     db.session.flush()
     w.cert_done = Certificate(number="26330100102000001", worker_id=w.w_a.id, enrollment_id=w.e_done.id,
+                              worker_name=w.e_done.worker_name,
                               inst_region_code=w.e_done.inst_region_code, ent_region_code=w.e_done.ent_region_code,
                               exam_plan_id=w.exam_done.id, institution_id=p.inst_a.id, trade_code="020",
                               skill_level="5", issue_date=TODAY, status="pushed")

@@ -74,6 +74,7 @@ def _staff(institution, name):
 
 def _certificate(enrollment, exam, number):
     row = Certificate(number=number, worker_id=enrollment.worker_id, enrollment_id=enrollment.id,
+                      worker_name=enrollment.worker_name,
                       inst_region_code=enrollment.inst_region_code, ent_region_code=enrollment.ent_region_code,
                       exam_plan_id=exam.id, institution_id=exam.institution_id, trade_code="010", skill_level="5",
                       issue_date=datetime.date.today())

@@ -343,6 +343,22 @@ def test_search(login, personas, certs):
     assert found("_flt_0_worker_name=%s&_flt_0_revoked=1" % first["name"]) == set()
 
 
+def test_the_name_is_the_one_issued_and_a_rename_does_not_change_it(login, personas, certs):
+    """生成证书 copies the holder's name onto the certificate (migration 0018); 姓名 searches that copy, so a
+    worker renamed afterwards is still found under the name the certificate was issued to, not the new one."""
+    first, second = certs
+    issued = _fresh(first["id"])
+    assert issued.worker_name == first["name"] == issued.enrollment.worker_name
+    issued.worker.name = "改名后"
+    db.session.commit()
+    assert _fresh(first["id"]).worker_name == first["name"]
+    client = login(personas.city)
+    for term, expected in ((first["name"], {first["id"]}), (first["name"][-1:], {first["id"]}),
+                           ("改名后", set()), ("改名", set())):
+        page = client.get(LIST + "?_flt_0_worker_name=" + term)
+        assert page.status_code == 200 and _rows(page.text) == expected, term
+
+
 def test_sorting_and_crafted_list_arguments(login, personas, certs):
     client = login(personas.city)
     first, second = sorted(certs, key=lambda c: c["number"])

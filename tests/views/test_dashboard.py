@@ -73,6 +73,7 @@ def data(personas):
         if issued:
             db.session.add(Certificate(
                 number="2533%05d%s" % (index, plan_.trade_code), worker_id=worker.id, enrollment_id=e.id,
+                worker_name=e.worker_name,
                 inst_region_code=e.inst_region_code, ent_region_code=e.ent_region_code,
                 exam_plan_id=exams[exam_key].id, institution_id=inst.id, trade_code=plan_.trade_code, skill_level="5",
                 issue_date=at("2025-08-05" if issued == "revoked" else issued).date(), revoked=issued == "revoked"))
