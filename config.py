@@ -46,6 +46,9 @@ class Config:
     ENROLLEE_QUERY_TIMEOUT_MS = int(os.environ.get("ENROLLEE_QUERY_TIMEOUT_MS", 2000))
     # ... of its first try, the walk along the key; a search slower than this is retried the collecting way
     ENROLLEE_WALK_TIMEOUT_MS = int(os.environ.get("ENROLLEE_WALK_TIMEOUT_MS", 400))
+    # Parallel workers a name search may use (max_parallel_workers_per_gather inside the guard): 0, because a walk
+    # along the key read 4× the rows with workers and they take cores from the other operators (list_queries.py)
+    SEARCH_PARALLEL_WORKERS = int(os.environ.get("SEARCH_PARALLEL_WORKERS", 0))
     # Seconds between certificates in 生成证书: 0 in production; drills and the kill test slow a job with it.
     CERTIFICATE_ISSUE_PAUSE = float(os.environ.get("CERTIFICATE_ISSUE_PAUSE", 0))
     # A 生成证书 job without progress this long is taken as abandoned: pressing 生成证书 queues it again.
