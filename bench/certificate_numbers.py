@@ -25,6 +25,8 @@ sys.path.insert(0, ROOT)
 from bench.load import load_average, stop_processes  # noqa: E402  (the same process handling as the load bench)
 
 BIN = os.path.dirname(sys.executable)
+# The app refuses PostgreSQL without a key (app/security/secret.py); the workers inherit it; the database is never served.
+os.environ.setdefault("SECRET_KEY", "bench-only-key")
 HOST = "127.0.0.1"
 
 

@@ -96,6 +96,8 @@ def explain(engine, statement, parameters, repeat, timeout):
     times, plan = [], ""
     with engine.connect() as conn:
         conn.exec_driver_sql("SET statement_timeout = %d" % (timeout * 1000))
+        # as the page ran it: inside list_queries.guard a search has no parallel workers (SEARCH_PARALLEL_WORKERS)
+        conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
         for _ in range(repeat):
             try:
                 plan = "\n".join(conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement,
