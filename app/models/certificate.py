@@ -28,8 +28,8 @@ class Certificate(TimestampMixin, Model):
     # The enrollment's region codes, copied at issue: department scope reads them from the row (migration 0016).
     inst_region_code = Column(String(6))
     ent_region_code = Column(String(6))
-    # The holder's name as issued (the enrollment's copy of the worker's name at issue): a later rename of the
-    # worker does not change it. 证书查询's 姓名 searches it through its gram / trigram indexes (migration 0018).
+    # The holder's name, copied like enrollment.worker_name and kept in step with the worker by the same verb
+    # (workers._sync_copies). 证书查询's 姓名 searches it through its gram / trigram indexes (migration 0018).
     worker_name = Column(String(50), nullable=False)
     trade_code = Column(String(10), nullable=False)
     skill_level = Column(String(50), nullable=False)

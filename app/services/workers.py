@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app.documents.xlsx_in import WorkbookRefused, cell_text, read_workbook
 from app.documents.xlsx_out import append_row, marked_workbook
 from app.extensions import db
-from app.models import Enrollment, Enterprise, UploadedFile, Worker
+from app.models import Certificate, Enrollment, Enterprise, UploadedFile, Worker
 from app.services import InvalidFields, ServiceError, audit, dictionaries, error_files, transaction
 from app.services.enterprises import require_approved
 from app.services.settings import get_int
@@ -197,7 +197,7 @@ def add_worker(enterprise_id, data, *, user=None, photo=None):
         action = "edit"
     _save_photo(worker, photo, user)
     db.session.flush()
-    _sync_enrollments(worker)
+    _sync_copies(worker)
     audit.record(action, worker, user=user, changes=changes)
     return worker
 
@@ -218,7 +218,7 @@ def update_worker(worker, data, *, user=None, photo=None):
         changes["photo_file_id"] = ["", worker.photo_file_id]
     if changes:
         db.session.flush()
-        _sync_enrollments(worker)
+        _sync_copies(worker)
         audit.record("edit", worker, user=user, changes=changes)
     return changes
 
@@ -265,11 +265,16 @@ def transfer_worker(enterprise_id, id_number, *, user=None):
     return worker
 
 
-def _sync_enrollments(worker):
-    """Keep the denormalised worker columns of the worker's enrollments in step (SPEC §12)."""
+def _sync_copies(worker):
+    """Keep the worker columns copied onto its enrollments and certificates in step (SPEC §12)."""
     db.session.execute(
         update(Enrollment).where(Enrollment.worker_id == worker.id)
         .values(worker_name=worker.name, mobile=worker.mobile).execution_options(synchronize_session=False))
+    # 证书查询 searches the certificate's copy while every screen, the PDF and the push show the worker's name:
+    # a corrected name must find the certificate it is printed on.
+    db.session.execute(
+        update(Certificate).where(Certificate.worker_id == worker.id, Certificate.worker_name != worker.name)
+        .values(worker_name=worker.name).execution_options(synchronize_session=False))
 
 
 # --- xlsx template and import ----------------------------------------------------------------------

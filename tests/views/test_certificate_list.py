@@ -343,18 +343,18 @@ def test_search(login, personas, certs):
     assert found("_flt_0_worker_name=%s&_flt_0_revoked=1" % first["name"]) == set()
 
 
-def test_the_name_is_the_one_issued_and_a_rename_does_not_change_it(login, personas, certs):
-    """生成证书 copies the holder's name onto the certificate (migration 0018); 姓名 searches that copy, so a
-    worker renamed afterwards is still found under the name the certificate was issued to, not the new one."""
+def test_the_name_is_copied_at_issue_and_follows_a_corrected_name(login, personas, certs):
+    """生成证书 copies the holder's name onto the certificate (migration 0018) and 学员管理's 修改 keeps the copy in
+    step, like the enrollment's: 姓名 finds the certificate under the name every screen shows, not the old one."""
+    from app.services import workers as worker_service
+
     first, second = certs
     issued = _fresh(first["id"])
     assert issued.worker_name == first["name"] == issued.enrollment.worker_name
-    issued.worker.name = "改名后"
-    db.session.commit()
-    assert _fresh(first["id"]).worker_name == first["name"]
+    worker_service.update_worker(issued.worker, {"name": "改名后"}, user=personas.ent_a_user)
+    assert _fresh(first["id"]).worker_name == "改名后" and _fresh(second["id"]).worker_name == second["name"]
     client = login(personas.city)
-    for term, expected in ((first["name"], {first["id"]}), (first["name"][-1:], {first["id"]}),
-                           ("改名后", set()), ("改名", set())):
+    for term, expected in (("改名后", {first["id"]}), ("改名", {first["id"]}), (first["name"], set())):
         page = client.get(LIST + "?_flt_0_worker_name=" + term)
         assert page.status_code == 200 and _rows(page.text) == expected, term
 
