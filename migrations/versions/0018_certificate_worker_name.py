@@ -4,8 +4,8 @@ The 姓名 filter was `worker_id IN (workers whose name matches)`: the certifica
 common character the planner walked the certificate key checking each row against the worker gram lookup, and
 at county scope (2 % of the certificates) that took 165 ms on 518,000 certificates. With the name on the row
 the search is text_match on certificate.worker_name like enrollment.worker_name (gram GIN for 1–2 characters,
-pg_trgm for longer terms). The name is the one the certificate was issued to (copied at issue from the
-enrollment, which copied it from the worker): a later rename of the worker does not change it.
+pg_trgm for longer terms). The name is copied at issue from the enrollment and kept in step with the worker
+like the enrollment's copy (workers._sync_copies).
 
 Revision ID: 0018
 Revises: 0017
