@@ -19,6 +19,9 @@ __all__ = [
     "normalize_uscc",
     "uscc_check_char",
     "check_mobile",
+    "is_phone",
+    "PHONE_PATTERN",
+    "PHONE_MESSAGE",
     "normalize_mobile",
     "IdNumber",
     "Uscc",
@@ -220,6 +223,16 @@ def normalize_mobile(value) -> str:
     if value is None:
         return ""
     return str(value).strip()
+
+
+# 联系电话: an 11-digit mobile, or area code + number with an optional extension (0571-87654321, 057187654321-8).
+PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+PHONE_MESSAGE = "联系电话应为11位手机号或区号+号码，如 0571-87654321"
+
+
+def is_phone(value) -> bool:
+    """Whether `value` is a 联系电话 (PHONE_PATTERN)."""
+    return bool(PHONE_PATTERN.match(value or ""))
 
 
 def check_mobile(value) -> Optional[str]:

@@ -1,6 +1,4 @@
 """主管部门: the administrator sets a department up for one 行政区划 (create_department)."""
-import re
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -9,9 +7,9 @@ from app.extensions import db
 from app.models import Department, Region
 from app.security.scope import Actor
 from app.services import ServiceError, audit, transaction
+from app.validators import PHONE_MESSAGE, is_phone
 
 FIELDS = ("name", "region_code", "contact", "phone", "enabled")
-PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
 
 def _name_taken(error, *_args, **_kwargs):
@@ -43,8 +41,8 @@ def _check(values):
         raise ServiceError(_("请选择有效的行政区划"), field="region_code")
     if values["contact"] and len(values["contact"]) > 50:
         raise ServiceError(_("联系人不能超过50个字"), field="contact")
-    if values["phone"] and not PHONE_PATTERN.match(values["phone"]):
-        raise ServiceError(_("联系电话应为11位手机号或区号+号码，如 0571-87654321"), field="phone")
+    if values["phone"] and not is_phone(values["phone"]):
+        raise ServiceError(_(PHONE_MESSAGE), field="phone")
 
 
 @transaction(on_error=_name_taken)

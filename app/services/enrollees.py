@@ -121,6 +121,11 @@ class EnrolleeFilters:
     def __bool__(self):
         return bool(self.as_dict())
 
+    @property
+    def searching(self):
+        """Whether a name (INFIX_FILTERS) is searched: the guard and the search's count cap apply."""
+        return any(getattr(self, key) for key in INFIX_FILTERS)
+
 
 def _dialect():
     return db.session.get_bind().dialect.name if has_app_context() else "default"
@@ -299,9 +304,7 @@ def fetch_rows(session, scope, filters, *, limit, after=None, today=None):
 def guarded(session, filters, run, collected=None):
     """run() — under the statement-timeout guard of app.services.list_queries when a name filter is set (the exact
     身份证号 / 手机号 lookups need none); collected: see list_queries.guard."""
-    if not any(getattr(filters, key) for key in INFIX_FILTERS):
-        return run()
-    return guard(session, run, collected)
+    return guard(session, run, collected) if filters.searching else run()
 
 
 def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=None, before=None, today=None):
@@ -333,8 +336,7 @@ def fetch_page(session, scope, filters, *, page_size=DEFAULT_PAGE_SIZE, after=No
 
 def count(session, scope, filters, cap=None, today=None):
     """(number of matching rows, exact?) — counting stops at `cap` + 1 rows (list_queries.count_cap)."""
-    searching = any(getattr(filters, key) for key in INFIX_FILTERS)
-    cap = cap or count_cap(searching)
+    cap = cap or count_cap(filters.searching)
 
     def number(collect):
         return capped_count(session, scoped_enrollments(scope, filters, columns=(Enrollment.id,), today=today,

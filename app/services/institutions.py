@@ -21,7 +21,8 @@ from app.security.scope import Actor
 from app.services import ServiceError, transaction
 from app.services.sequences import next_value
 from app.services.settings import get_int, get_setting
-from app.validators import check_id_number, check_mobile, check_uscc, normalize_id_number, normalize_uscc
+from app.validators import (PHONE_MESSAGE, check_id_number, check_mobile, check_uscc, is_phone, normalize_id_number,
+                            normalize_uscc)
 
 
 def allocate_institution_code(region_code):
@@ -121,7 +122,6 @@ FIELD_LABELS = {
     "contact_phone": "联系电话", "department_id": "设立部门", "status": "状态",
 }
 MAX_LENGTH = {"name": 200, "address": 255, "legal_representative": 50, "contact_person": 50, "contact_phone": 30}
-PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
 
 def _clean(data):
@@ -178,8 +178,8 @@ def _validate_basic(values, scope, institution=None):
         allowed = {code for code, _name in county_choices(scope.region_prefix)} if scope.region_prefix else set()
         if values["region_code"] not in allowed:
             raise ServiceError("所选地区不在本部门辖区内，请从列表中选择区县", field="region_code")
-    if values.get("contact_phone") and not PHONE_PATTERN.match(values["contact_phone"]):
-        raise ServiceError("联系电话应为11位手机号或区号+号码，如 0571-87654321", field="contact_phone")
+    if values.get("contact_phone") and not is_phone(values["contact_phone"]):
+        raise ServiceError(PHONE_MESSAGE, field="contact_phone")
     return values
 
 

@@ -2,8 +2,9 @@
 
 SPEC §12: lists must not count what they do not show, and a search stays interactive whatever its length.
 - capped_count: an exact count(*) reads every matching row (518,000 certificates at province scope: 636 ms on a
-  cold start, ~60 ms warm, for a page that shows 20); counting stops after COUNT_CAP + 1 rows and the pages say 超过 COUNT_CAP 条
-  (报名人员查询, and every FAB list whose interface is CappedCountInterface of app.views.base).
+  cold start, ~60 ms warm, for a page that shows 20); counting stops after cap + 1 rows (count_cap: COUNT_CAP,
+  or SEARCH_COUNT_CAP for a name search) and the pages say 超过 N 条 (报名人员查询, and every FAB list whose
+  interface is CappedCountInterface of app.views.base).
 - guard: a search on PostgreSQL runs under SET LOCAL statement_timeout (ENROLLEE_QUERY_TIMEOUT_MS) in a savepoint;
   what still cannot be fast is cancelled and the operator is asked for a longer term (TIMEOUT_MESSAGE).
 """
@@ -37,7 +38,7 @@ def count_cap(searching):
     return SEARCH_COUNT_CAP if searching else COUNT_CAP
 
 
-def _config_ms(name, default):
+def _config_int(name, default):
     return int(current_app.config.get(name, default)) if has_app_context() else default
 
 
@@ -47,7 +48,7 @@ def _under_timeout(session, milliseconds, run):
     # ~40,000 rows of the key before stopping, against ~10,000 rows alone: 证书查询 by a common surname at city
     # scope 70–170 ms → 2.9 ms (zjpx_bench). On a small shared machine the workers only take cores from the
     # other operators' requests; SEARCH_PARALLEL_WORKERS (default 0) sets how many a search may use.
-    workers = str(_config_ms("SEARCH_PARALLEL_WORKERS", 0))
+    workers = str(_config_int("SEARCH_PARALLEL_WORKERS", 0))
     with session.begin_nested():
         previous = session.execute(text(
             "SELECT p.timeout, p.workers, set_config('statement_timeout', :ms, true), "
@@ -82,10 +83,10 @@ def guard(session, run, collected=None):
     """
     if session.get_bind().dialect.name != "postgresql":
         return run()
-    limit = _config_ms("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS)
+    limit = _config_int("ENROLLEE_QUERY_TIMEOUT_MS", QUERY_TIMEOUT_MS)
     try:
         if collected is not None:
-            walk = min(_config_ms("ENROLLEE_WALK_TIMEOUT_MS", WALK_TIMEOUT_MS), limit)
+            walk = min(_config_int("ENROLLEE_WALK_TIMEOUT_MS", WALK_TIMEOUT_MS), limit)
             try:
                 return _under_timeout(session, walk, run)
             except OperationalError as error:

@@ -28,6 +28,7 @@ from app.services import submissions
 from app.services.reviewable import EDITABLE_STATES, as_date, as_decimal, as_int, blank, typed_values
 from app.services.settings import get_setting
 from app.services.staffing import gaps, require_staffed_for
+from app.validators import PHONE_MESSAGE, is_phone
 
 # The plan's own data, in form order.
 FIELDS = ("name", "trade_code", "skill_level", "training_type", "capacity", "fee", "hours", "enroll_start",
@@ -42,7 +43,6 @@ REQUIRED = ("name", "trade_code", "skill_level", "training_type", "capacity", "f
             "enroll_end", "train_start", "train_end")
 MAX_LENGTH = {"name": 200, "location": 255, "contact_person": 50, "contact_phone": 30}
 DICT_TYPES = {"trade_code": "trade", "skill_level": "skill_level", "training_type": "training_type"}
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
 EDITABLE_AFTER_APPROVAL = "plan_editable_fields_after_approval"  # app.services.settings
 
@@ -148,8 +148,8 @@ def check(values, institution, plan=None, *, check_staffing=True):
     if enroll_end and train_end and enroll_end >= train_end and "enroll_end" not in errors:
         errors["enroll_end"] = "报名截止日期应早于培训结束日期"
     phone = values.get("contact_phone")
-    if "contact_phone" not in errors and phone and not PHONE.match(phone):
-        errors["contact_phone"] = "联系电话应为11位手机号或区号+号码，如 0571-87654321"
+    if "contact_phone" not in errors and phone and not is_phone(phone):
+        errors["contact_phone"] = PHONE_MESSAGE
     trade = values.get("trade_code")
     if check_staffing and trade and "trade_code" not in errors and institution.status == "active":
         missing = gaps(institution.id, [trade])

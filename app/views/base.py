@@ -127,7 +127,7 @@ class NameContains(BaseFilter):
 
 
 class FilterWorkerName(NameContains):
-    """姓名 contains the text: the name the row carries (a certificate's is the one it was issued to)."""
+    """姓名 contains the text: the name the row carries (a certificate's copy follows the worker's)."""
 
     column, max_length = "worker_name", 50
 
@@ -160,8 +160,9 @@ class CappedCountInterface(SQLAInterface):
     """FAB's interface whose list count stops after COUNT_CAP + 1 rows (app.services.list_queries).
 
     For the lists of big tables (证书: 518,000 rows at province scope, which FAB's exact count(*) read on every
-    page: 636 ms on a cold start, ~60 ms of a 91 ms page when warm). FAB gets cap + 1 when there are more, so its pager still reaches the first COUNT_CAP rows; the list
-    header (appbuilder/general/widgets/list.html) then reads 超过 COUNT_CAP 条, like 报名人员查询.
+    page: 636 ms on a cold start, ~60 ms of a 91 ms page when warm). FAB gets cap + 1 when there are more, so
+    its pager still reaches the first rows up to the cap; the list header (appbuilder/general/widgets/list.html)
+    then reads 超过 N 条, like 报名人员查询. A name search counts to SEARCH_COUNT_CAP (cap_for).
     """
 
     count_cap = COUNT_CAP

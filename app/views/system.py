@@ -19,6 +19,7 @@ from app.services import ServiceError, accounts, audit
 from app.services import dictionaries
 from app.services.regions import level_of_code, parent_code_of
 from app.services.settings import validate_setting
+from app.validators import PHONE_PATTERN
 from app.views.base import CappedCountInterface, ReadOnlyScopedView, ScopedModelView, identifier, run_and_redirect
 from app.views.dict_fields import (
     Check, FriendlyIntegrityMixin, ReadOnlyField, RegionSelectField, UniqueValue, enabled_field, strip,
@@ -109,7 +110,7 @@ class DepartmentView(FriendlyIntegrityMixin, ScopedModelView):
         "contact": StringField(_l("联系人"), filters=[strip], validators=[
             Optional(), Length(max=50, message=_l("联系人不能超过50个字"))]),
         "phone": StringField(_l("联系电话"), filters=[strip], validators=[
-            Optional(), Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$",
+            Optional(), Regexp(PHONE_PATTERN,
                                message=_l("联系电话应为11位手机号或区号+号码，如 0571-87654321"))]),
         "enabled": enabled_field(_l("启用"), description=_l("停用后，该部门的账号不能再看到任何数据")),
     }
